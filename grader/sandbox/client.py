@@ -1,0 +1,440 @@
+"""The grader's side of the sandbox: start the warm worker, run submissions, talk to sessions.
+
+Every way a student's process can misbehave (exit, raise, loop, flood, lie on the
+channel) surfaces here as a `SessionLost` or a `Reply` value, never as an exception
+that escapes into the grading of another check or another submission.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from grader.errors import SandboxError
+from grader.sandbox import isolation as isolation_mod
+from grader.sandbox.inside import wire
+from grader.spec import Limits
+from grader.values import Value, from_wire
+
+_ids = itertools.count(1)
+
+
+class SessionLost(Exception):
+    """The student's process stopped answering: timeout, exit, or a malformed reply."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind  # "timeout" | "exited" | "protocol"
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class StudentError:
+    type: str
+    message: str
+    traceback: tuple[str, ...]
+
+    def render(self) -> str:
+        lines = [self.message]
+        lines += [f"  {line}" for line in self.traceback]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str  # "returned" | "raised" | "missing"
+    value: Value | None = None
+    error: StudentError | None = None
+    records: dict[str, np.ndarray] = field(default_factory=dict)
+    non_scalar: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Script:
+    """Stand-in that returns these values in turn (cycling) and records its arguments."""
+
+    values: Sequence[Any]
+    record: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Stand-in that asks the grader for each answer (the grader computes it)."""
+
+    answer: Callable[..., Any]
+    record: Sequence[int] = ()
+
+
+class OutputCollector:
+    """Drains a submission's stdout/stderr so it never blocks, keeping only the first bytes."""
+
+    def __init__(self, fd: int, limit: int) -> None:
+        self._fd = fd
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._kept = 0
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            room = self._limit - self._kept
+            if room > 0:
+                self._chunks.append(data[:room])
+                self._kept += min(room, len(data))
+            self.dropped += max(0, len(data) - max(room, 0))
+        os.close(self._fd)
+
+    def text(self) -> str:
+        return b"".join(self._chunks).decode("utf-8", "replace")
+
+    def wait(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+def _encode_arg(value: Any) -> dict[str, Any]:
+    if isinstance(value, np.ndarray):
+        return wire.encode_array(value)
+    return wire.encode_result(value)
+
+
+class Sandbox:
+    """One warm worker process (the zygote); submissions are graded in it one at a time."""
+
+    def __init__(self, isolation: isolation_mod.Isolation | None = None) -> None:
+        self.isolation = isolation or isolation_mod.detect()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._control = parent
+        command = isolation_mod.zygote_command(self.isolation, child.fileno())
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        try:
+            self._process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                             close_fds=True)
+        except OSError as error:
+            raise SandboxError(f"cannot start the sandbox: {error}") from None
+        child.close()
+        self._ready: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _request(self, message: dict[str, Any], fds: Sequence[int] = (), timeout: float = 30.0) -> dict[str, Any]:
+        with self._lock:
+            self._await_ready()
+            try:
+                socket.send_fds(self._control, [json.dumps(message).encode()], list(fds))
+                return self._receive(timeout)
+            except OSError as error:
+                raise SandboxError(f"the sandbox stopped answering: {error}") from None
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        self._control.settimeout(timeout)
+        try:
+            data = self._control.recv(65536)
+        except TimeoutError:
+            raise SandboxError("the sandbox did not answer in time") from None
+        if not data:
+            stderr = self._process.stderr.read().decode("utf-8", "replace") if self._process.stderr else ""
+            raise SandboxError(f"the sandbox exited: {stderr.strip()[-500:]}")
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    def _await_ready(self) -> None:
+        if self._ready is None:
+            self._ready = self._receive(60.0)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        with self._lock:
+            self._await_ready()
+        assert self._ready is not None
+        return {"numpy": str(self._ready.get("numpy")), "python": str(self._ready.get("python"))}
+
+    def open(self, units: list[dict[str, str]], limits: Limits) -> "SubmissionProcess":
+        return SubmissionProcess(self, units, limits)
+
+    def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
+        ident = f"s{next(_ids)}"
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        try:
+            self._request({"op": "start", "id": ident, "limits": limits.for_sandbox()},
+                          [theirs.fileno(), out_w])
+        finally:
+            theirs.close()
+            os.close(out_w)
+        return ident, mine, OutputCollector(out_r, limits.output_kb * 1024)
+
+    def _kill(self, ident: str) -> None:
+        self._request({"op": "kill", "id": ident})
+
+    def close(self) -> None:
+        try:
+            self._control.close()
+            self._process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait()
+        if self._process.stderr:
+            self._process.stderr.close()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SubmissionProcess:
+    """A loaded submission: forks one fresh session per check; restarted after a timeout."""
+
+    def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits) -> None:
+        self._sandbox = sandbox
+        self._units = units
+        self.limits = limits
+        self.notes: list[str] = []
+        self.defined: list[str] = []
+        self.load_problem: str | None = None
+        self._ident: str | None = None
+        self._sock: socket.socket | None = None
+        self.outputs: list[OutputCollector] = []
+        self._boot()
+
+    def _boot(self) -> None:
+        ident, sock, output = self._sandbox._start(self.limits)
+        self._ident, self._sock = ident, sock
+        self.outputs.append(output)
+        deadline = time.monotonic() + self.limits.load_seconds
+        try:
+            wire.send(sock, {"op": "load", "units": self._units})
+            loaded = _receive(sock, deadline)
+            if loaded.get("op") != "loaded":
+                raise SessionLost("protocol", "unexpected first message")
+            self.notes = [str(n)[:300] for n in loaded.get("notes", [])][:50]
+            self.defined = [str(n)[:100] for n in loaded.get("defined", [])][:200]
+            self.load_problem = None
+        except SessionLost as lost:
+            self.kill()
+            if lost.kind == "timeout":
+                self.load_problem = (f"running the submission's top-level code took longer than "
+                                     f"{self.limits.load_seconds:g} s")
+            else:
+                output.wait(1.0)
+                tail = output.text().strip().splitlines()[-3:]
+                self.load_problem = "the submission's process ended while its code was being loaded" + (
+                    ": " + " | ".join(tail) if tail else "")
+        except OSError as error:
+            self.kill()
+            self.load_problem = f"the submission's process could not be loaded ({error})"
+
+    @property
+    def alive(self) -> bool:
+        return self._sock is not None
+
+    def session(self, seconds: float) -> "Session":
+        if self._sock is None:
+            self._boot()
+        if self._sock is None:
+            raise SessionLost("exited", self.load_problem or "the submission could not be loaded")
+        deadline = time.monotonic() + seconds
+        try:
+            wire.send(self._sock, {"op": "session"})
+        except OSError as error:
+            self.kill()
+            raise SessionLost("exited", str(error)) from None
+        return Session(self, self._sock, deadline)
+
+    def kill(self) -> None:
+        if self._ident is not None:
+            try:
+                self._sandbox._kill(self._ident)
+            finally:
+                self._ident = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def output_text(self) -> str:
+        return "".join(o.text() for o in self.outputs)
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                wire.send(self._sock, {"op": "exit"})
+            except OSError:
+                pass
+        self.kill()
+
+
+def _receive(sock: socket.socket, deadline: float) -> dict[str, Any]:
+    header = _read_exact(sock, 4, deadline)
+    (size,) = struct.unpack(">I", header)
+    if size > wire.MAX_FRAME_BYTES:
+        raise SessionLost("protocol", "oversized reply")
+    try:
+        return wire.parse(_read_exact(sock, size, deadline))
+    except wire.WireError as error:
+        raise SessionLost("protocol", str(error)) from None
+
+
+def _read_exact(sock: socket.socket, size: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SessionLost("timeout")
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(min(size, 1 << 20))
+        except TimeoutError:
+            raise SessionLost("timeout") from None
+        except OSError as error:
+            raise SessionLost("exited", str(error)) from None
+        if not chunk:
+            raise SessionLost("exited")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _decode_reply(message: Any) -> Reply:
+    if not isinstance(message, dict):
+        raise SessionLost("protocol", "reply is not an object")
+    op = message.get("op")
+    try:
+        records = {str(k): wire.decode_array(v) for k, v in (message.get("records") or {}).items()}
+        non_scalar = {str(k): int(v.get("non_scalar", 0)) for k, v in (message.get("records") or {}).items()}
+        if op == "returned":
+            return Reply("returned", value=from_wire(message.get("value")), records=records, non_scalar=non_scalar)
+        if op == "raised":
+            trace = message.get("traceback", [])
+            error = StudentError(str(message.get("type", "Exception"))[:80], str(message.get("message", ""))[:300],
+                                 tuple(str(t)[:300] for t in trace[:8]) if isinstance(trace, list) else ())
+            return Reply("raised", error=error, records=records, non_scalar=non_scalar)
+        if op == "missing":
+            return Reply("missing")
+    except (wire.WireError, ValueError, TypeError, AttributeError) as error:
+        raise SessionLost("protocol", f"malformed reply ({error})") from None
+    raise SessionLost("protocol", f"unexpected reply {str(op)[:40]!r}")
+
+
+class Session:
+    """One check's conversation with a fresh fork of the loaded submission."""
+
+    def __init__(self, owner: SubmissionProcess, sock: socket.socket, deadline: float) -> None:
+        self._owner = owner
+        self._sock = sock
+        self.deadline = deadline
+        self._open = True
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            wire.send(self._sock, message)
+        except OSError as error:
+            self._lost()
+            raise SessionLost("exited", str(error)) from None
+
+    def _recv(self) -> dict[str, Any]:
+        try:
+            message = _receive(self._sock, self.deadline)
+        except SessionLost:
+            self._lost()
+            raise
+        if message.get("op") == "session_end":
+            self._lost()
+            raise SessionLost("exited", f"exit status {message.get('status')}")
+        return message
+
+    def _lost(self) -> None:
+        self._open = False
+        self._owner.kill()
+
+    def call(self, name: str, *args: Any) -> Reply:
+        self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
+        return _decode_reply(self._recv())
+
+    def map(self, name: str, argsets: Sequence[Sequence[Any]]) -> list[Reply]:
+        self._send({"op": "map", "name": name, "argsets": [[_encode_arg(a) for a in args] for args in argsets]})
+        message = self._recv()
+        results = message.get("results")
+        if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != len(argsets):
+            self._lost()
+            raise SessionLost("protocol", "bad batch reply")
+        return [_decode_reply(r) for r in results]
+
+    def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, Script | Callback]]) -> list[Reply]:
+        """Call `name` once per variant, with some of the submission's functions replaced."""
+        wire_variants = []
+        for variant in variants:
+            wire_variant = {}
+            for key, stand_in in variant.items():
+                if isinstance(stand_in, Script):
+                    wire_variant[key] = {"mode": "script", "values": [_encode_arg(v) for v in stand_in.values],
+                                         "record": list(stand_in.record)}
+                else:
+                    wire_variant[key] = {"mode": "callback", "record": list(stand_in.record)}
+            wire_variants.append(wire_variant)
+        self._send({"op": "run", "name": name, "args": [_encode_arg(a) for a in args], "variants": wire_variants})
+        variant_index = 0
+        while True:
+            message = self._recv()
+            if message.get("op") == "callback":
+                variant = variants[min(variant_index, len(variants) - 1)]
+                stand_in = variant.get(str(message.get("name")))
+                if not isinstance(stand_in, Callback):
+                    self._lost()
+                    raise SessionLost("protocol", "unexpected callback")
+                try:
+                    raw_args = message.get("args", [])
+                    args_in = [_callback_arg(a) for a in raw_args]
+                except (wire.WireError, ValueError, TypeError):
+                    self._lost()
+                    raise SessionLost("protocol", "malformed callback") from None
+                self._send({"op": "value", "value": _encode_arg(stand_in.answer(*args_in))})
+                continue
+            results = message.get("results")
+            if message.get("op") != "ran" or not isinstance(results, list) or len(results) != len(variants):
+                self._lost()
+                raise SessionLost("protocol", "bad run reply")
+            return [_decode_reply(r) for r in results]
+
+    def end(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        try:
+            wire.send(self._sock, {"op": "end"})
+            message = _receive(self._sock, time.monotonic() + 2.0)
+            if message.get("op") != "session_end":
+                self._owner.kill()
+        except (SessionLost, OSError):
+            self._owner.kill()
+
+
+def _callback_arg(message: Any) -> Any:
+    """Arguments the student's code passed to a stand-in: decoded into plain float64 arrays."""
+    value = from_wire(message)
+    if value.kind in ("number", "array"):
+        return value.array() if value.kind == "array" else value.scalar()
+    if value.kind == "seq":
+        from grader.values import numbers_of
+
+        numbers = numbers_of(value)
+        return numbers if numbers is not None else np.array([np.nan])
+    return np.array([np.nan])

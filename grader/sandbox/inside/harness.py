@@ -1,0 +1,326 @@
+"""The student's side of the boundary: load the submission, then answer calls.
+
+Everything here runs in the submission's own process, after privileges are dropped,
+next to hostile code. It holds no reference solution and no expected value: it only
+executes what the grader asks and reports what came back, as plain data.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+import io
+import os
+import signal
+import socket
+import sys
+import traceback
+import types
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+import wire
+
+OUTPUT_LIMIT = 64 * 1024
+
+# Statement kinds that only do work nobody asked for at import time (a call to
+# main(), a plot, a training loop, input()): skipped so they neither break nor slow grading.
+_SKIPPED_TOP_LEVEL = (ast.Expr, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
+                      ast.Assert, ast.Raise, ast.Pass)
+
+
+class _BoundedWriter(io.TextIOBase):
+    """stdout/stderr that forward the first bytes and silently drop the rest."""
+
+    def __init__(self, fd: int, limit: int) -> None:
+        self._fd = fd
+        self._left = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._left > 0:
+            data = str(text).encode("utf-8", "replace")[: self._left]
+            self._left -= len(data)
+            try:
+                os.write(self._fd, data)
+            except OSError:
+                self._left = 0
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _MissingModule(types.ModuleType):
+    """Stands for a module the sandbox does not offer, failing only when used."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise ModuleNotFoundError(f"No module named '{self.__name__}' (not available while grading)")
+
+
+class _NoIPython:
+    """get_ipython() for notebooks: magics and !shell lines become harmless no-ops."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+    return "__name__" in names
+
+
+def _import_lazily(node: ast.Import, namespace: dict[str, Any]) -> None:
+    for alias in node.names:
+        top = alias.name.split(".")[0]
+        if top not in sys.modules and importlib.util.find_spec(top) is None:
+            bound = alias.asname or top
+            namespace[bound] = _MissingModule(alias.name)
+            continue
+        module = __import__(alias.name)
+        if alias.asname:
+            for part in alias.name.split(".")[1:]:
+                module = getattr(module, part)
+            namespace[alias.asname] = module
+        else:
+            namespace[top] = module
+
+
+def load(units: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """Run the definitions of every unit (file or notebook cell) in one namespace."""
+    namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins,
+                                 "get_ipython": _NoIPython(), "display": lambda *a, **k: None}
+    notes: list[str] = []
+    for unit in units:
+        label = str(unit["label"])
+        try:
+            tree = ast.parse(str(unit["source"]), filename=label)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+            notes.append(f"{label}: not run ({type(error).__name__})")
+            continue
+        for node in tree.body:
+            if isinstance(node, _SKIPPED_TOP_LEVEL) or _is_main_guard(node):
+                continue
+            try:
+                if isinstance(node, ast.Import):
+                    _import_lazily(node, namespace)
+                    continue
+                code = compile(ast.Module(body=[node], type_ignores=[]), label, "exec")
+                exec(code, namespace)
+            except BaseException as error:
+                notes.append(f"{label}, line {node.lineno}: top-level statement skipped "
+                             f"({_describe_exception(error)})")
+    return namespace, notes
+
+
+def _describe_exception(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except BaseException:
+        text = "<unprintable>"
+    return f"{type(error).__name__}: {text}"[:wire.MAX_TEXT]
+
+
+def _student_traceback(error: BaseException) -> list[str]:
+    """The student's own frames only: lines of the harness are not theirs to read."""
+    lines = []
+    try:
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename == __file__ or frame.filename.startswith("/harness") or \
+                    frame.filename.startswith("<") or "/numpy/" in frame.filename:
+                continue
+            line = (frame.line or "").strip()
+            lines.append(f"{frame.filename}, line {frame.lineno}, in {frame.name}: {line}"[:wire.MAX_TEXT])
+    except BaseException:
+        pass
+    return lines[-8:]
+
+
+def _error_reply(error: BaseException) -> dict[str, Any]:
+    return {"op": "raised", "type": type(error).__name__[:80],
+            "message": _describe_exception(error), "traceback": _student_traceback(error)}
+
+
+def _decode_arg(message: Any) -> Any:
+    if isinstance(message, dict) and message.get("t") == "number":
+        return wire.decode_number(message)
+    return wire.decode_array(message)
+
+
+def _encode_arg(value: Any) -> dict[str, Any]:
+    return wire.encode_result(value)
+
+
+class Session:
+    """Answers one check's requests on the channel until the grader ends it."""
+
+    def __init__(self, sock: socket.socket, namespace: dict[str, Any]) -> None:
+        self.sock = sock
+        self.namespace = namespace
+
+    def _function(self, name: str) -> Any:
+        if name not in self.namespace:
+            raise LookupError(name)
+        return self.namespace[name]
+
+    def _invoke(self, name: str, args: list[Any]) -> dict[str, Any]:
+        try:
+            function = self._function(name)
+        except LookupError:
+            return {"op": "missing", "name": name}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    value = function(*[_decode_arg(a) for a in args])
+        except BaseException as error:
+            return _error_reply(error)
+        return {"op": "returned", "value": wire.encode_result(value)}
+
+    def _proxy(self, name: str, spec: dict[str, Any], records: list[Any]) -> Callable[..., Any]:
+        """A stand-in for one of the submission's functions while another is checked."""
+        mode = spec.get("mode")
+        script = [_decode_arg(v) for v in spec.get("values", [])]
+        record_args = list(spec.get("record", []))
+        position = [0]
+
+        def stand_in(*args: Any, **kwargs: Any) -> Any:
+            if record_args:
+                records.append([_flat(args[i]) if i < len(args) else None for i in record_args])
+            if mode == "script":
+                value = script[position[0] % len(script)] if script else None
+                position[0] += 1
+                return value
+            wire.send(self.sock, {"op": "callback", "name": name,
+                                  "args": [_encode_arg(a) for a in args]})
+            reply = wire.recv(self.sock)
+            return _decode_arg(reply.get("value"))
+
+        stand_in.__name__ = name
+        return stand_in
+
+    def _run(self, message: dict[str, Any]) -> dict[str, Any]:
+        name = str(message["name"])
+        args = message.get("args", [])
+        results = []
+        for overrides in message.get("variants", [{}]):
+            saved = {key: self.namespace.get(key) for key in overrides}
+            records: dict[str, list[Any]] = {key: [] for key in overrides}
+            for key, spec in overrides.items():
+                self.namespace[key] = self._proxy(key, spec, records[key])
+            reply = self._invoke(name, args)
+            for key, value in saved.items():
+                self.namespace[key] = value
+            reply["records"] = {key: _pack_records(rows) for key, rows in records.items()}
+            results.append(reply)
+        return {"op": "ran", "results": results}
+
+    def serve(self) -> None:
+        while True:
+            try:
+                message = wire.recv(self.sock)
+            except (EOFError, OSError, wire.WireError):
+                return
+            op = message.get("op")
+            if op == "call":
+                reply = self._invoke(str(message["name"]), message.get("args", []))
+            elif op == "map":
+                name = str(message["name"])
+                reply = {"op": "mapped",
+                         "results": [self._invoke(name, args) for args in message.get("argsets", [])]}
+            elif op == "run":
+                reply = self._run(message)
+            elif op == "end":
+                return
+            else:
+                reply = {"op": "unknown"}
+            wire.send(self.sock, reply)
+
+
+def _flat(value: Any) -> list[float]:
+    try:
+        array = np.asarray(value, dtype=np.float64).ravel()
+    except BaseException:
+        return []
+    return [float(array[0])] if array.size == 1 else []
+
+
+def _pack_records(rows: list[list[Any]]) -> dict[str, Any]:
+    """Recorded arguments as one float array (rows x args); a non-scalar argument becomes NaN."""
+    width = max((len(r) for r in rows), default=0)
+    table = np.full((len(rows), width), np.nan)
+    odd = 0
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if cell is not None and len(cell) == 1:
+                table[i, j] = cell[0]
+            else:
+                odd += 1
+    encoded = wire.encode_array(table)
+    encoded["non_scalar"] = odd
+    return encoded
+
+
+def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool) -> None:
+    """Load once, then fork a fresh session per check so that checks cannot share state."""
+    sys.stdout = _BoundedWriter(1, OUTPUT_LIMIT)
+    sys.stderr = _BoundedWriter(2, OUTPUT_LIMIT)
+    namespace, notes = load(units)
+    defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))[:200]
+    wire.send(sock, {"op": "loaded", "notes": notes[:50], "defined": defined})
+    while True:
+        try:
+            message = wire.recv(sock)
+        except (EOFError, OSError, wire.WireError):
+            return
+        if message.get("op") != "session":
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                if not pid_one:
+                    os.setpgid(0, 0)
+                Session(sock, namespace).serve()
+            finally:
+                os._exit(0)
+        status = _wait_for(pid)
+        _clear_leftovers(pid_one, pid)
+        wire.send(sock, {"op": "session_end", "status": status})
+
+
+def _wait_for(pid: int) -> int:
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            return -1
+        except InterruptedError:
+            continue
+
+
+def _clear_leftovers(pid_one: bool, session_pid: int) -> None:
+    """Whatever a session started dies with it, so that the next check starts clean."""
+    try:
+        if pid_one:
+            os.kill(-1, signal.SIGKILL)  # as init of its own PID namespace: every other process in it
+        else:
+            os.killpg(session_pid, signal.SIGKILL)
+    except OSError:
+        pass
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

@@ -1,0 +1,121 @@
+"""How the sandbox's warm worker (the zygote) is started: under bubblewrap or not.
+
+With bubblewrap the worker sees a read-only view of the Python runtime, numpy and
+the harness only: no solutions/, no grader package, no other submission, no
+results folder, no network, and its own PID/IPC/UTS namespaces. Without it the
+fallback does what the kernel allows and every report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy
+
+HARNESS_DIR = Path(__file__).resolve().parent / "inside"
+SANDBOX_PACKAGES = ("numpy",)
+ISOLATION_ENV = "GRADER_ISOLATION"  # "fallback" forces the weaker mode (for tests)
+
+FALLBACK_NOTE = ("weaker isolation: bubblewrap is not available, so the submission ran with "
+                 "resource limits, its own session and a scratch folder, but without private "
+                 "namespaces (it could read world-readable files and reach the network)")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    mode: str  # "bubblewrap" or "fallback"
+    note: str | None
+
+
+def _package_dirs() -> tuple[list[str], list[str]]:
+    """The directories to expose for the sandbox's packages, and their parents for sys.path."""
+    dirs: list[str] = []
+    parents: list[str] = []
+    for module in (numpy,):
+        package = Path(module.__file__ or "").resolve().parent
+        parent = package.parent
+        parents.append(str(parent))
+        dirs.append(str(package))
+        for sibling in parent.iterdir():
+            if sibling.name.startswith(f"{package.name}.libs") or sibling.name.startswith(f"{package.name}_libs"):
+                dirs.append(str(sibling))
+    return dirs, sorted(set(parents))
+
+
+def _bwrap_usable(bwrap: str) -> bool:
+    try:
+        probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "--die-with-parent", "true"],
+                               capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+_detected: Isolation | None = None
+
+
+def detect() -> Isolation:
+    """bubblewrap when it is installed and works here; the fallback otherwise."""
+    global _detected
+    if os.environ.get(ISOLATION_ENV) == "fallback":
+        return Isolation("fallback", FALLBACK_NOTE)
+    if _detected is None:
+        bwrap = shutil.which("bwrap")
+        usable = bwrap is not None and sys.platform == "linux" and _bwrap_usable(bwrap)
+        _detected = Isolation("bubblewrap", None) if usable else Isolation("fallback", FALLBACK_NOTE)
+    return _detected
+
+
+def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
+    python = os.path.realpath(sys.executable)
+    package_dirs, parents = _package_dirs()
+    config = {"mode": isolation.mode, "paths": parents}
+    if isolation.mode != "bubblewrap":
+        return [python, "-I", "-S", str(HARNESS_DIR / "zygote.py"), str(control_fd), json.dumps(config)]
+    prefix = os.path.realpath(sys.base_prefix)
+    command = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+               "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+               "--ro-bind", "/usr", "/usr", "--tmpfs", "/usr/local",
+               "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+               "--symlink", "usr/bin", "/bin",
+               "--ro-bind", prefix, prefix]
+    # Hide every installed package but the ones the sandbox offers.
+    for parent in parents + [p for p in _site_dirs() if p not in parents]:
+        if os.path.isdir(parent):
+            command += ["--tmpfs", parent]
+    for directory in package_dirs:
+        command += ["--ro-bind", directory, directory]
+    for parent in parents:
+        command += ["--remount-ro", parent]
+    if not python.startswith(prefix + os.sep):
+        command += ["--ro-bind", python, python]
+    command += ["--ro-bind", str(HARNESS_DIR), "/harness",
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+                "--chdir", "/tmp"]
+    if os.geteuid() == 0:
+        command += ["--cap-drop", "ALL"]
+        for capability in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL"):
+            command += ["--cap-add", capability]
+    else:
+        command += ["--unshare-user"]
+    command += [python, "-I", "-S", "/harness/zygote.py", str(control_fd), json.dumps(config)]
+    return command
+
+
+def _site_dirs() -> list[str]:
+    import site
+    import sysconfig
+
+    found = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    try:
+        found.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    return sorted(os.path.realpath(p) for p in found)
