@@ -1,0 +1,1 @@
+"""Grading a whole class: finding who submitted what, and collecting one result row per student."""

@@ -1,0 +1,158 @@
+"""Running one check: the engine side of the exercise's small check functions.
+
+An exercise's checks module defines plain functions `(ctx: CheckContext) -> Verdict`,
+named by `kind` in its spec. The engine gives each check a fresh session of the
+student's process and a time limit, and turns anything that goes wrong (a timeout,
+an exit, a malformed reply) into a failed check: it is never a pass.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+from grader.errors import SpecError
+from grader.results import CheckResult
+from grader.sandbox.client import Reply, Session, SessionLost, SubmissionProcess
+from grader.spec import AssignmentSpec, CheckSpec, PartSpec
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check concluded; the engine turns it into a scored CheckResult."""
+
+    passed: bool
+    feedback: str = ""
+    counterexample: str | None = None
+    misconception: str | None = None
+    examples: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Shared:
+    """Per-process memo of work that does not depend on the submission (drawn inputs,
+    reference outputs): computed once per batch, not once per submission."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
+
+
+@dataclass
+class CheckContext:
+    spec: AssignmentSpec
+    part: PartSpec
+    check: CheckSpec
+    reference: ModuleType | None
+    shared: Shared
+    process: SubmissionProcess
+    opened: list[Session] = field(default_factory=list)
+
+    @property
+    def rtol(self) -> float:
+        return float(self.check.options.get("rtol", self.spec.rtol))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.spec.data.get("data", {}))
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.check.options.get(name, default)
+
+    def session(self) -> Session:
+        """A fresh fork of the loaded submission, with what is left of this check's time."""
+        remaining = max(0.05, self._deadline - time.monotonic())
+        opened = self.process.session(remaining)
+        self.opened.append(opened)
+        return opened
+
+    def seconds_left(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        return self.shared.get((self.spec.digest, self.check.id, key), compute)
+
+    def examples(self, strategy_factory: Callable[[], Any], max_examples: int) -> list[Any]:
+        from grader import hypo
+
+        return list(self.memo(f"examples:{max_examples}",
+                              lambda: hypo.draw_examples(strategy_factory(), self.spec.seed, max_examples)))
+
+    _deadline: float = 0.0
+
+
+def describe_reply(reply: Reply) -> str | None:
+    """The problem with a reply that did not return at all (raised / missing), else None."""
+    if reply.kind == "raised" and reply.error is not None:
+        return "raised " + reply.error.render()
+    if reply.kind == "missing":
+        return "is not defined in the submission (was it renamed or deleted?)"
+    return None
+
+
+def load_checks_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_checks_{abs(hash(str(path)))}", path)
+    if spec is None or spec.loader is None:
+        raise SpecError(f"{path}: cannot load the checks module")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such checks module") from None
+    return module
+
+
+def check_function(module: ModuleType, check: CheckSpec) -> Callable[[CheckContext], Verdict]:
+    function = getattr(module, check.kind, None)
+    if not callable(function):
+        raise SpecError(f"check '{check.id}': the checks module has no check kind '{check.kind}'")
+    return function  # type: ignore[no-any-return]
+
+
+def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, seconds: float) -> CheckResult:
+    """Run one check under its own time limit; only a real match is a pass."""
+    started = time.monotonic()
+    ctx._deadline = started + seconds
+    status, verdict = "failed", None
+    try:
+        verdict = function(ctx)
+        status = "passed" if verdict.passed else "failed"
+    except SessionLost as lost:
+        status = "timeout" if lost.kind == "timeout" else "error"
+        verdict = Verdict(False, _lost_message(lost, seconds, ctx))
+    finally:
+        for opened in ctx.opened:
+            opened.end()
+        ctx.opened.clear()
+    check = ctx.check
+    return CheckResult(id=check.id, title=check.title, status=status,
+                       score=check.points if status == "passed" else 0.0, max_score=check.points,
+                       feedback=verdict.feedback, counterexample=verdict.counterexample,
+                       misconception=verdict.misconception, examples=verdict.examples,
+                       duration_s=round(time.monotonic() - started, 4), details=verdict.details)
+
+
+def _lost_message(lost: SessionLost, seconds: float, ctx: CheckContext) -> str:
+    function = ctx.part.function
+    if lost.kind == "timeout":
+        return (f"timed out: no answer within {seconds:g} s (an infinite loop in {function}, or far too slow); "
+                "the other checks were still graded")
+    if lost.kind == "exited":
+        return f"the submission's process ended while {function} was being checked ({lost.detail or 'no detail'})"
+    return f"the submission's process sent an unreadable answer ({lost.detail}); this check cannot pass"
+
+
+def replies_or_problem(replies: Sequence[Reply]) -> str | None:
+    for reply in replies:
+        problem = describe_reply(reply)
+        if problem is not None:
+            return problem
+    return None

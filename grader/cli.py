@@ -1,0 +1,90 @@
+"""The `grade` command: parse arguments, call the library, print a report, exit with its code.
+
+This is the one place that maps outcomes to exit codes: 0 full marks, 1 points
+missing (a broken submission included), 2 the grader could not grade.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from grader.errors import EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_POINTS_MISSING, GraderError, UsageError
+from grader.results import SubmissionResult
+
+DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "assignments" / "linreg" / "spec.toml"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="grade", description="Grade a .py or .ipynb submission of an exercise.")
+    parser.add_argument("submission", type=Path, help="the student's .py or .ipynb file")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    parser.add_argument("--spec", type=Path, default=None,
+                        help="the assignment's spec.toml (default: the linear-regression exercise)")
+    parser.add_argument("--verbose", action="store_true", help="list passed checks too")
+    return parser
+
+
+def default_spec() -> Path:
+    env = os.environ.get("GRADER_SPEC")
+    return Path(env) if env else DEFAULT_SPEC
+
+
+def exit_code(result: SubmissionResult) -> int:
+    return EXIT_FULL_MARKS if result.full_marks else EXIT_POINTS_MISSING
+
+
+def _grade(args: argparse.Namespace) -> SubmissionResult:
+    from grader.pipeline import grade_path, load_assignment
+    from grader.sandbox.client import Sandbox
+    from grader.spec import load_spec
+
+    sandbox = Sandbox()  # starts booting now, while the spec and the submission are read
+    try:
+        spec = load_spec(args.spec or default_spec())
+        assignment = load_assignment(spec)
+        return grade_path(args.submission, assignment, sandbox)
+    finally:
+        sandbox.close()
+
+
+def _error_json(message: str) -> dict[str, object]:
+    return {"score": 0, "max_score": 0, "parts": [], "error": message}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    try:
+        args = _parser().parse_args(argv)
+        if not args.submission.exists():
+            raise UsageError(f"{args.submission}: no such file")
+        result = _grade(args)
+    except GraderError as error:
+        if as_json:
+            print(json.dumps(_error_json(error.message)))
+        else:
+            print(f"grade: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return EXIT_CANNOT_GRADE
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        from grader.report.text import render
+
+        print(render(result, verbose=args.verbose))
+    return exit_code(result)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
