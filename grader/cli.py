@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        from grader.report.text import render
+        from grader.report.terminal import render
 
         print(render(result, verbose=args.verbose))
     return exit_code(result)
