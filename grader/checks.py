@@ -83,8 +83,9 @@ class CheckContext:
     def examples(self, strategy_factory: Callable[[], Any], max_examples: int) -> list[Any]:
         from grader import hypo
 
+        key = f"{self.spec.digest}:{self.check.id}"
         return list(self.memo(f"examples:{max_examples}",
-                              lambda: hypo.draw_examples(strategy_factory(), self.spec.seed, max_examples)))
+                              lambda: hypo.draw_examples_cached(key, strategy_factory, self.spec.seed, max_examples)))
 
     _deadline: float = 0.0
 

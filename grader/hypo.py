@@ -7,27 +7,43 @@ only improves the message: it turns the first failing input into a minimal one.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import os
+import tempfile
 import time
-from typing import Any, Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
-import hypothesis
-from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import strategies as st
+import numpy as np
+
+from grader import __version__
+
+if TYPE_CHECKING:
+    from hypothesis import settings
+    from hypothesis import strategies as st
 
 
 def settings_record(max_examples: int) -> dict[str, Any]:
     return {"max_examples": max_examples, "phases": ["generate", "shrink"], "database": None,
-            "deadline": None, "hypothesis": hypothesis.__version__}
+            "deadline": None, "hypothesis": version("hypothesis")}
 
 
-def _settings(max_examples: int, phases: list[Phase]) -> settings:
+def _settings(max_examples: int, phases: list[Any]) -> "settings":
+    import hypothesis
+    from hypothesis import HealthCheck, settings
+
     return settings(max_examples=max_examples, database=None, deadline=None, phases=phases,
                     suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
                     verbosity=hypothesis.Verbosity.quiet)
 
 
-def draw_examples(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int) -> list[Any]:
+def draw_examples(strategy: "st.SearchStrategy[Any]", seed_value: int, max_examples: int) -> list[Any]:
     """The inputs a check runs on: what Hypothesis generates for this seed, in order."""
+    from hypothesis import Phase, given, seed
+
     drawn: list[Any] = []
 
     @_settings(max_examples, [Phase.generate])
@@ -51,13 +67,15 @@ class _OutOfTime(Exception):
     pass
 
 
-def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
+def shrink(strategy: "st.SearchStrategy[Any]", seed_value: int, max_examples: int,
            probe: Callable[[Any], Any | None], budget_seconds: float) -> tuple[Any, Any] | None:
     """Hypothesis's minimal failing example for `probe` (which returns a problem or None).
 
     Returns None when no failure was found or the time budget ran out; the caller then
     reports the first failing drawn input as it is.
     """
+    from hypothesis import Phase, given, seed
+
     stop_at = time.monotonic() + budget_seconds
 
     @_settings(max_examples, [Phase.generate, Phase.shrink])
@@ -79,3 +97,68 @@ def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
     except Exception:  # a lost session aborts the search: the caller falls back
         return None
     return None
+
+
+# --------------------------------------------------------------- on-disk cache
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("GRADER_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "exercise-grader")
+    return Path(root)
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"a": value.dtype.str, "s": list(value.shape),
+                "b": base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")}
+    if isinstance(value, bool):
+        return {"bool": value}
+    if isinstance(value, float):
+        return {"f": value.hex()}
+    if isinstance(value, int):
+        return {"i": value}
+    if isinstance(value, tuple):
+        return {"t": [_to_plain(v) for v in value]}
+    if isinstance(value, list):
+        return {"l": [_to_plain(v) for v in value]}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _from_plain(data: Any) -> Any:
+    if "a" in data:
+        return np.frombuffer(base64.b64decode(data["b"]), dtype=np.dtype(data["a"])).reshape(data["s"]).copy()
+    if "bool" in data:
+        return bool(data["bool"])
+    if "f" in data:
+        return float.fromhex(data["f"])
+    if "i" in data:
+        return int(data["i"])
+    if "t" in data:
+        return tuple(_from_plain(v) for v in data["t"])
+    return [_from_plain(v) for v in data["l"]]
+
+
+def draw_examples_cached(key: str, strategy: Callable[[], "st.SearchStrategy[Any]"], seed_value: int,
+                         max_examples: int) -> list[Any]:
+    """draw_examples, kept on disk: the drawn inputs depend only on the key, seed, count and versions.
+
+    Drawing is the slow part of a grade; the cache makes a repeated `grade` fast. It is only
+    a cache: a missing, unreadable or corrupt file is redrawn, and the grade is the same.
+    """
+    ident = hashlib.sha256(json.dumps([key, seed_value, max_examples, __version__,
+                                       version("hypothesis")]).encode()).hexdigest()[:32]
+    path = cache_dir() / f"examples-{ident}.json"
+    try:
+        return [_from_plain(item) for item in json.loads(path.read_text())]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    drawn = draw_examples(strategy(), seed_value, max_examples)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            json.dump([_to_plain(item) for item in drawn], handle)
+        os.replace(handle.name, path)
+    except (OSError, TypeError):
+        pass
+    return drawn

@@ -247,6 +247,8 @@ class Session:
 
 
 def _flat(value: Any) -> list[float]:
+    if type(value) in (float, int, np.float64):
+        return [float(value)]
     try:
         array = np.asarray(value, dtype=np.float64).ravel()
     except BaseException:
