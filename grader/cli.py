@@ -10,8 +10,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from grader.errors import EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_POINTS_MISSING, GraderError, UsageError
 from grader.results import SubmissionResult

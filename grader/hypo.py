@@ -13,9 +13,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def settings_record(max_examples: int) -> dict[str, Any]:
             "deadline": None, "hypothesis": version("hypothesis")}
 
 
-def _settings(max_examples: int, phases: list[Any]) -> "settings":
+def _settings(max_examples: int, phases: list[Any]) -> settings:
     import hypothesis
     from hypothesis import HealthCheck, settings
 
@@ -40,7 +41,7 @@ def _settings(max_examples: int, phases: list[Any]) -> "settings":
                     verbosity=hypothesis.Verbosity.quiet)
 
 
-def draw_examples(strategy: "st.SearchStrategy[Any]", seed_value: int, max_examples: int) -> list[Any]:
+def draw_examples(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int) -> list[Any]:
     """The inputs a check runs on: what Hypothesis generates for this seed, in order."""
     from hypothesis import Phase, given, seed
 
@@ -67,7 +68,7 @@ class _OutOfTime(Exception):
     pass
 
 
-def shrink(strategy: "st.SearchStrategy[Any]", seed_value: int, max_examples: int,
+def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
            probe: Callable[[Any], Any | None], budget_seconds: float) -> tuple[Any, Any] | None:
     """Hypothesis's minimal failing example for `probe` (which returns a problem or None).
 
@@ -139,7 +140,7 @@ def _from_plain(data: Any) -> Any:
     return [_from_plain(v) for v in data["l"]]
 
 
-def draw_examples_cached(key: str, strategy: Callable[[], "st.SearchStrategy[Any]"], seed_value: int,
+def draw_examples_cached(key: str, strategy: Callable[[], st.SearchStrategy[Any]], seed_value: int,
                          max_examples: int) -> list[Any]:
     """draw_examples, kept on disk: the drawn inputs depend only on the key, seed, count and versions.
 

@@ -63,7 +63,8 @@ def load_submission(path: Path) -> Submission:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise SubmissionError(f"{path.name}, line {line}: not valid UTF-8 text (byte 0x{raw[error.start]:02x})") from None
+        byte = raw[error.start]
+        raise SubmissionError(f"{path.name}, line {line}: not valid UTF-8 text (byte 0x{byte:02x})") from None
     if kind == "python":
         return _load_python(path, text)
     return _load_notebook(path, text)

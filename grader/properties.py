@@ -3,8 +3,9 @@ on Hypothesis-drawn inputs, with the failure shrunk to a minimal counterexample.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def render_value(value: Any) -> str:
 
 
 def render_call(function: str, names: Sequence[str], args: Sequence[Any]) -> str:
-    rendered = ", ".join(f"{name}={render_value(arg)}" for name, arg in zip(names, args))
+    rendered = ", ".join(f"{name}={render_value(arg)}" for name, arg in zip(names, args, strict=False))
     return f"{function}({rendered})"
 
 

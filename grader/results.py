@@ -108,7 +108,7 @@ class SubmissionResult:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SubmissionResult":
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
         parts = tuple(
             PartResult(name=p["name"], title=p.get("title", p["name"]), score=p["score"], max_score=p["max_score"],
                        checks=tuple(CheckResult(**c) for c in p.get("checks", [])))

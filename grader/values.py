@@ -23,7 +23,7 @@ class Value:
     dtype: str | None = None
     shape: tuple[int, ...] | None = None
     data: np.ndarray | None = None  # float64, flattened
-    items: tuple["Value", ...] = ()
+    items: tuple[Value, ...] = ()
     text: str = ""
 
     def describe(self) -> str:
