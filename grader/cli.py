@@ -63,6 +63,10 @@ def _error_json(message: str) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("batch", "gradescope"):
+        from grader.batch.command import main as batch_main
+
+        return batch_main(argv)
     as_json = "--json" in argv
     try:
         args = _parser().parse_args(argv)
