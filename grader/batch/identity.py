@@ -29,8 +29,8 @@ IGNORED_DIRS = frozenset({"__MACOSX", ".ipynb_checkpoints", "__pycache__"})
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_FILES = 10_000
 
-_CANVAS_RE = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>(?i:late))_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<orig>[^/]+)$")
-_MOODLE_RE = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[A-Za-z0-9]+)_(?P<rest>.*)$")
+_CANVAS_RE = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>(?i:late))_)?(?P<uid>[0-9]+)_(?P<sid>[0-9]+)_(?P<orig>[^/]+)$")
+_MOODLE_RE = re.compile(r"^(?P<name>.+)_(?P<pid>[0-9]+)_assignsubmission_(?P<plugin>[A-Za-z0-9]+)_(?P<rest>.*)$")
 _REVISION_RE = re.compile(r"-(\d+)$")
 
 
@@ -320,9 +320,9 @@ def extract_zip(zip_path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_
         declared = 0
         for info in infos:
             parts = _member_parts(info)
-            if info.is_dir() or not parts:
+            if not parts:
                 continue
-            declared += info.file_size
+            declared += 0 if info.is_dir() else info.file_size
             if declared > max_total_bytes:
                 raise ArchiveError(f"archive expands to more than {max_total_bytes} bytes")
             plan.append((info, parts))
@@ -333,6 +333,9 @@ def extract_zip(zip_path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_
             if not target.resolve().is_relative_to(base):
                 raise ArchiveError(f"archive entry {info.filename!r} points outside the archive")
             try:
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
                 with os.fdopen(os.open(target, flags, 0o644), "wb") as out, archive.open(info) as src:
