@@ -1,0 +1,199 @@
+"""Grade a whole class: discover -> grade in parallel (local pool or Dask) -> store -> write outputs.
+
+Results go to the store the moment each submission finishes; the output files are
+written from the store at the end, each atomically. A batch killed at any moment is
+resumed by running the same command again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader.batch.identity import Discovery, Identity, discover, extract_zip
+from grader.batch.rows import Row
+from grader.batch.store import ResultStore, content_key
+from grader.batch.worker import grade_file, warm
+from grader.results import SubmissionResult
+from grader.spec import AssignmentSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    identity: Identity
+    key: str
+
+
+@dataclass
+class BatchReport:
+    """What happened, for the final summary and the exit code."""
+
+    graded: int = 0
+    reused: int = 0
+    failed: int = 0
+    full_marks: int = 0
+    total: int = 0
+    seconds: float = 0.0
+    discovery: Discovery | None = None
+    rows: dict[str, Row] = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+class Executor(Protocol):
+    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]: ...
+
+
+class LocalPool:
+    """Worker processes on this machine, each with its own warm sandbox."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+
+    def _pool(self, spec_path: str) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                   initializer=warm, initargs=(spec_path,))
+
+    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        """Yield each job's result as it finishes; a worker that dies is replaced and its job retried once."""
+        pending = list(jobs)
+        retried: set[str] = set()
+        while pending:
+            queue, pending = iter(pending), []
+            pool = self._pool(spec_path)
+            futures: dict[Future[dict[str, Any]], Job] = {}
+            broken = False
+            try:
+                for _ in range(self.workers * 2):
+                    self._submit(pool, futures, queue, spec_path)
+                while futures and not broken:
+                    done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        job = futures.pop(future)
+                        try:
+                            data = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            if job.key in retried:
+                                yield job, _crashed(job)
+                            else:
+                                retried.add(job.key)
+                                pending.append(job)
+                            continue
+                        yield job, data
+                        if not broken:
+                            self._submit(pool, futures, queue, spec_path)
+                if broken:
+                    pending += list(futures.values()) + list(queue)
+            finally:
+                pool.shutdown(wait=not broken, cancel_futures=True)
+
+    @staticmethod
+    def _submit(pool: ProcessPoolExecutor, futures: dict[Future[dict[str, Any]], Job], queue: Iterator[Job],
+                spec_path: str) -> None:
+        job = next(queue, None)
+        if job is not None:
+            futures[pool.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key)] = job
+
+
+def _crashed(job: Job) -> dict[str, Any]:
+    return {"crashed": f"{job.identity.path.name}: the grading worker died twice on this submission"}
+
+
+class DaskExecutor:
+    """The same jobs on a Dask distributed cluster; each worker keeps its own warm sandbox."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            from grader.errors import UsageError
+
+            raise UsageError("--dask needs the optional dependency: pip install 'exercise-grader[dask]'") from None
+        with Client(self.address) as client:
+            futures = {client.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key,
+                                     key=f"grade-{job.key}", pure=False, retries=1): job for job in jobs}
+            for future in as_completed(list(futures)):
+                job = futures[future]
+                try:
+                    yield job, future.result()
+                except Exception as error:  # a lost worker costs one row, never the batch
+                    yield job, {"crashed": f"{job.identity.path.name}: the Dask task failed ({error})"}
+
+
+def collect(source: Path, scratch: Path) -> tuple[Path, Discovery]:
+    """A folder as it is, or an LMS download zip extracted (safely) into the scratch folder."""
+    if source.is_file() and source.suffix.lower() == ".zip":
+        target = scratch / "extracted"
+        shutil.rmtree(target, ignore_errors=True)
+        root = extract_zip(source, target)
+        return root, discover(root)
+    return source, discover(source)
+
+
+def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *, executor: Executor,
+              all_submissions: bool = False, progress: Callable[[int, int], None] | None = None) -> BatchReport:
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    root, discovery = collect(source, out / ".work")
+    chosen = list(discovery.submissions) + (list(discovery.superseded) if all_submissions else [])
+    report = BatchReport(discovery=discovery, total=len(chosen))
+    store = ResultStore(out / "results.sqlite")
+    try:
+        jobs: list[Job] = []
+        for identity in chosen:
+            key = content_key(identity.path, spec.digest)
+            stored = store.get(key)
+            if stored is not None:
+                report.rows[_row_key(identity, all_submissions)] = Row(identity, stored)
+                report.reused += 1
+            else:
+                jobs.append(Job(identity, key))
+        done = report.reused
+        if progress:
+            progress(done, report.total)
+        for job, data in executor.run(str(spec_path), jobs):
+            if "crashed" in data:
+                from grader.pipeline import failed_result
+
+                result = failed_result(job.identity.path, spec, str(data["crashed"]), job.identity.student_key, None)
+            else:
+                result = SubmissionResult.from_json(data)
+            store.put(job.key, job.identity.student_key, job.identity.path, result)
+            report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, result)
+            report.graded += 1
+            done += 1
+            if progress:
+                progress(done, report.total)
+    finally:
+        store.close()
+    for row in report.rows.values():
+        assert row.result is not None
+        report.full_marks += int(row.result.full_marks)
+        report.failed += int(row.result.error is not None)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _row_key(identity: Identity, all_submissions: bool) -> str:
+    return f"{identity.student_key}:{identity.path}" if all_submissions else identity.student_key
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,66 @@
+"""The function every batch worker runs: grade one file with a warm sandbox it keeps.
+
+A worker (a local pool process or a Dask worker) keeps one loaded assignment and one
+warm sandbox per thread, so that neither the spec, the reference's answers, nor a
+Python-plus-numpy start is paid per submission. Whatever happens, it returns a
+result as plain JSON: one bad submission never stops the batch.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+from grader.pipeline import Assignment, failed_result, grade_path, load_assignment
+from grader.sandbox.client import Sandbox
+from grader.spec import load_spec
+
+_local = threading.local()
+
+
+def _state(spec_path: str) -> tuple[Assignment, Sandbox]:
+    state = getattr(_local, "state", None)
+    if state is None or state[0] != spec_path:
+        if state is not None:
+            state[2].close()
+        assignment = load_assignment(load_spec(Path(spec_path)))
+        sandbox = Sandbox()
+        atexit.register(sandbox.close)
+        state = (spec_path, assignment, sandbox)
+        _local.state = state
+    return state[1], state[2]
+
+
+def _restart_sandbox() -> None:
+    state = getattr(_local, "state", None)
+    if state is not None:
+        state[2].close()
+        _local.state = (state[0], state[1], Sandbox())
+
+
+def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
+    """Grade one submission; returns SubmissionResult.to_json() (never raises for the student's sake)."""
+    assignment, sandbox = _state(spec_path)
+    for attempt in range(2):
+        try:
+            return grade_path(Path(path), assignment, sandbox, student).to_json()
+        except GraderError as error:
+            if attempt == 0:
+                _restart_sandbox()
+                assignment, sandbox = _state(spec_path)
+                continue
+            message = f"{Path(path).name}: the grader could not grade this file ({error.message})"
+        except Exception as error:  # a grader bug must cost one row, not the batch
+            message = f"{Path(path).name}: internal grader error ({type(error).__name__}: {error})"
+            traceback.print_exc()
+            break
+    return failed_result(Path(path), assignment.spec, message, student, None).to_json()
+
+
+def warm(spec_path: str) -> None:
+    """Pool initializer: pay the start-up once per worker, before the first submission arrives."""
+    _state(spec_path)

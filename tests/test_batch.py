@@ -1,0 +1,175 @@
+"""Batch grading end to end: every submission gets a row, outputs are valid, a killed batch resumes."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.batch.runner import LocalPool, run_batch
+from grader.spec import load_spec
+
+from .conftest import FIXTURES, ROOT, SPEC_PATH
+
+CLASS = {
+    "smithjohn_101_9001_linreg.py": "pass__reference.py",
+    "leeminji_102_9002_linreg.ipynb": "pass__notebook.ipynb",
+    "parkjisu_103_9003_linreg.py": "fail-Loss__half_mse.py",
+    "kimdohyun_104_9004_linreg.py": "fail-update__plus_instead_of_minus.py",
+    "choiyuna_105_9005_linreg.py": "broken__syntax_error.py",
+    "choiyuna_105_9006_linreg-1.py": "pass__sum_over_len.py",  # a resubmission: the latest one counts
+    "hanseojun_late_106_9007_linreg.py": "fail-gradient_descent__missing_factor_2.py",
+}
+
+
+def _make_class(folder: Path, names: dict[str, str] = CLASS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, fixture in names.items():
+        shutil.copy(FIXTURES / fixture, folder / name)
+    (folder / "notes.txt").write_text("not a submission")
+    return folder
+
+
+def _grades(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        return {row["student_key"]: row for row in csv.DictReader(handle)}
+
+
+def test_batch_grades_every_student_and_resumes(tmp_path: Path) -> None:
+    source = _make_class(tmp_path / "class")
+    out = tmp_path / "out"
+    spec = load_spec(SPEC_PATH)
+    first = run_batch(source, out, spec, SPEC_PATH, executor=LocalPool(2))
+    assert first.total == 6 and first.graded == 6 and first.reused == 0
+    assert first.discovery is not None
+    assert [i.path.name for i in first.discovery.superseded] == ["choiyuna_105_9005_linreg.py"]
+    assert any(p.name == "notes.txt" for p, _ in first.discovery.skipped)
+    scores = {row.key: row.result.score for row in first.rows.values() if row.result}
+    assert scores["smithjohn_101"] == 10 and scores["leeminji_102"] == 10 and scores["choiyuna_105"] == 10
+    assert scores["parkjisu_103"] == 7 and scores["kimdohyun_104"] == 7 and scores["hanseojun_106"] == 6
+    again = run_batch(source, out, spec, SPEC_PATH, executor=LocalPool(2))
+    assert again.graded == 0 and again.reused == 6
+    assert {row.key: row.result.score for row in again.rows.values() if row.result} == scores
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "grader.cli", *args]
+
+
+def test_batch_command_writes_every_output(tmp_path: Path) -> None:
+    source = _make_class(tmp_path / "class")
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted(source.iterdir()):
+            bundle.write(path, path.name)
+    out = tmp_path / "out"
+    done = subprocess.run(_command("batch", str(archive), "--out", str(out), "--jobs", "2"),
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 1, done.stderr  # some students miss points
+    assert "graded 6 submission(s)" in done.stdout
+    for name in ("grades.csv", "canvas.csv", "junit.xml", "summary.html", "results.sqlite"):
+        assert (out / name).is_file(), name
+    grades = _grades(out)
+    assert set(grades) == {"smithjohn_101", "leeminji_102", "parkjisu_103", "kimdohyun_104", "choiyuna_105",
+                           "hanseojun_106"}
+    assert grades["parkjisu_103"]["Loss"] == "0" and grades["parkjisu_103"]["update"] == "3"
+    assert len(list((out / "feedback").iterdir())) == 6
+
+
+def test_a_batch_killed_half_way_resumes_without_regrading(tmp_path: Path) -> None:
+    fixtures = sorted(p for p in FIXTURES.iterdir() if p.name.startswith(("pass__", "fail-")))[:24]
+    names = {f"student{i:02d}_{200 + i}_{9100 + i}_linreg{p.suffix}": p.name for i, p in enumerate(fixtures)}
+    source = _make_class(tmp_path / "class", names)
+    out = tmp_path / "out"
+    command = _command("batch", str(source), "--out", str(out), "--jobs", "2")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                               start_new_session=True)
+    database = out / "results.sqlite"
+    finished_before_kill = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            try:
+                with sqlite3.connect(database, timeout=1) as db:
+                    finished_before_kill = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            except sqlite3.Error:
+                pass
+        if finished_before_kill >= 5:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the batch finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)  # the runner and its workers, like a power cut
+    process.wait()
+    assert not (out / "grades.csv").exists()
+    with sqlite3.connect(database) as db:
+        kept = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    assert 5 <= kept < len(names)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert f"graded {len(names) - kept} submission(s), reused {kept} from an earlier run" in done.stdout, done.stdout
+    assert len(_grades(out)) == len(names)
+    leftovers = list(out.glob("*.tmp"))
+    assert not leftovers
+
+
+def test_gradescope_zip_grades_correct_buggy_and_broken(tmp_path: Path) -> None:
+    zip_path = tmp_path / "autograder.zip"
+    built = subprocess.run(_command("gradescope", "build", "--out", str(zip_path)), capture_output=True, text=True,
+                           timeout=60, cwd=ROOT)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(zip_path) as bundle:
+        names = set(bundle.namelist())
+        assert {"setup.sh", "run_autograder", "assignments/linreg/spec.toml", "solutions/linreg.py",
+                "grader/cli.py"} <= names
+    import json
+
+    expectations = {"pass__notebook.ipynb": 10.0, "fail-Loss__half_mse.py": 7.0, "broken__syntax_error.py": 0.0}
+    for fixture, expected in expectations.items():
+        root = tmp_path / f"autograder-{fixture}"
+        with zipfile.ZipFile(zip_path) as bundle:
+            bundle.extractall(root / "source")
+        (root / "submission").mkdir()
+        (root / "results").mkdir()
+        shutil.copy(FIXTURES / fixture, root / "submission" / ("linreg" + Path(fixture).suffix))
+        script = root / "source" / "run_autograder"
+        env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+        ran = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120, env=env)
+        assert ran.returncode == 0, ran.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        assert results["score"] == expected, (fixture, results)
+        assert len(results["tests"]) == (6 if expected else 7) and "execution_time" in results
+
+
+def test_gradescope_writes_results_even_when_grading_fails(tmp_path: Path) -> None:
+    import json
+
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    done = subprocess.run(_command("gradescope", "run", "--root", str(root)), capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert done.returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0
+    assert "Autograder error" in json.dumps(results)
+
+
+def test_dask_cluster_gives_the_same_rows(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from grader.batch.runner import DaskExecutor
+
+    source = _make_class(tmp_path / "class")
+    spec = load_spec(SPEC_PATH)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        report = run_batch(source, tmp_path / "out", spec, SPEC_PATH, executor=DaskExecutor(cluster.scheduler_address))
+    local = run_batch(source, tmp_path / "out-local", spec, SPEC_PATH, executor=LocalPool(2))
+    assert {r.key: r.result.score for r in report.rows.values() if r.result} == \
+        {r.key: r.result.score for r in local.rows.values() if r.result}
+    assert report.graded == 6
