@@ -370,13 +370,12 @@ class Session:
         return _decode_reply(self._recv())
 
     def map(self, name: str, argsets: Sequence[Sequence[Any]]) -> list[Reply]:
-        self._send({"op": "map", "name": name, "argsets": [[_encode_arg(a) for a in args] for args in argsets]})
-        message = self._recv()
-        results = message.get("results")
-        if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != len(argsets):
-            self._lost()
-            raise SessionLost("protocol", "bad batch reply")
-        return [_decode_reply(r) for r in results]
+        """One call per argument set, each sent only after the previous answer came back.
+
+        Never as one batch: a batch would put every later input in the student's process while
+        it answers the first, and along a trajectory the next point gives the expected answer
+        away (the reference's gradient is (w_k - w_k+1) / lr)."""
+        return [self.call(name, *args) for args in argsets]
 
     def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, Script | Callback]]) -> list[Reply]:
         """Call `name` once per variant, with some of the submission's functions replaced."""

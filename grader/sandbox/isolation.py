@@ -83,8 +83,12 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                "--ro-bind", "/usr", "/usr", "--tmpfs", "/usr/local",
                "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-               "--symlink", "usr/bin", "/bin",
-               "--ro-bind", prefix, prefix]
+               "--symlink", "usr/bin", "/bin"]
+    # bwrap creates missing parents of a mount point with mode 0700: a runtime installed under
+    # /root or a home directory would then be unreadable once the submission runs as nobody.
+    for directory in _ancestors([prefix, python]):
+        command += ["--perms", "0755", "--dir", directory]
+    command += ["--ro-bind", prefix, prefix]
     # Hide every installed package but the ones the sandbox offers.
     for parent in parents + [p for p in _site_dirs() if p not in parents]:
         if os.path.isdir(parent):
@@ -107,6 +111,17 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
         command += ["--unshare-user"]
     command += [python, "-I", "-S", "/harness/zygote.py", str(control_fd), json.dumps(config)]
     return command
+
+
+def _ancestors(paths: list[str]) -> list[str]:
+    """The directories above `paths` that the sandbox's root does not already provide, outermost first."""
+    found: set[str] = set()
+    for path in paths:
+        parent = os.path.dirname(path)
+        while parent not in ("/", "") and not parent.startswith("/usr/") and parent != "/usr":
+            found.add(parent)
+            parent = os.path.dirname(parent)
+    return sorted(found, key=lambda p: (p.count(os.sep), p))
 
 
 def _site_dirs() -> list[str]:

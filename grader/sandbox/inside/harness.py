@@ -272,8 +272,11 @@ def _pack_records(rows: list[list[Any]]) -> dict[str, Any]:
     return encoded
 
 
-def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool) -> None:
-    """Load once, then fork a fresh session per check so that checks cannot share state."""
+def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool, own_uid: bool = False) -> None:
+    """Load once, then fork a fresh session per check so that checks cannot share state.
+
+    pid_one: this process is the init of the submission's PID namespace; own_uid: it runs
+    under a uid no other process uses. Either way kill(-1) reaches exactly what it started."""
     sys.stdout = _BoundedWriter(1, OUTPUT_LIMIT)
     sys.stderr = _BoundedWriter(2, OUTPUT_LIMIT)
     namespace, notes = load(units)
@@ -295,7 +298,7 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: 
             finally:
                 os._exit(0)
         status = _wait_for(pid)
-        _clear_leftovers(pid_one, pid)
+        _clear_leftovers(pid_one or own_uid, pid)
         wire.send(sock, {"op": "session_end", "status": status})
 
 
@@ -310,11 +313,11 @@ def _wait_for(pid: int) -> int:
             continue
 
 
-def _clear_leftovers(pid_one: bool, session_pid: int) -> None:
+def _clear_leftovers(everything: bool, session_pid: int) -> None:
     """Whatever a session started dies with it, so that the next check starts clean."""
     try:
-        if pid_one:
-            os.kill(-1, signal.SIGKILL)  # as init of its own PID namespace: every other process in it
+        if everything:
+            os.kill(-1, signal.SIGKILL)  # every other process of this namespace / this uid, not us
         else:
             os.killpg(session_pid, signal.SIGKILL)
     except OSError:

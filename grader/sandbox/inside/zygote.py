@@ -12,6 +12,7 @@ import ctypes
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -34,7 +35,10 @@ CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 38, 36, 4, 24
 PR_SET_PDEATHSIG = 1
-NOBODY = 65534
+# When started as root, every submission runs under a uid and gid of its own, drawn from a range
+# no real account uses: the process limit then counts its processes only, kill(-1) from it reaches
+# its own processes only, and whatever it leaves behind can be found and killed by that uid.
+UID_BASE, UID_SPAN = 1_700_000_000, 100_000_000
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -65,14 +69,33 @@ def _apply_limits(limits: dict[str, int]) -> None:
     cap(resource.RLIMIT_CORE, 0)
     if os.geteuid() == 0 or config["mode"] == "bubblewrap":
         cap(resource.RLIMIT_NPROC, limits["processes"])
+    else:
+        # Without a uid of its own the limit counts every process of the grader's user: allow
+        # the ones that exist now plus the spec's number (racy, but bounds a fork storm).
+        cap(resource.RLIMIT_NPROC, _tasks_of(os.getuid()) + limits["processes"])
 
 
-def _drop_privileges() -> None:
-    """Become nobody (when started as root) and give up every capability for good."""
-    if os.geteuid() == 0 and config.get("uid_switch", True):
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads included, as RLIMIT_NPROC counts them) `uid` runs now."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as status:
+                    fields = dict(line.split(":", 1) for line in status if ":" in line)
+                if int(fields["Uid"].split()[0]) == uid:
+                    count += int(fields.get("Threads", "1"))
+            except (OSError, ValueError, KeyError):
+                continue
+    return count
+
+
+def _drop_privileges(uid: int | None) -> None:
+    """Become the submission's own uid (when started as root) and give up every capability for good."""
+    if uid is not None:
         os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
     else:
         for capability in range(64):
             _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
@@ -88,7 +111,14 @@ def _close_other_fds(keep: set[int]) -> None:
                 pass
 
 
-def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratch: str | None) -> None:
+def _submission_uid() -> int | None:
+    if os.geteuid() == 0 and config.get("uid_switch", True):
+        return UID_BASE + secrets.randbelow(UID_SPAN)
+    return None
+
+
+def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratch: str | None,
+                       uid: int | None) -> None:
     """In the forked child: isolate, limit, drop privileges, then load and serve."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -105,23 +135,25 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
     else:
         os.setsid()
         os.chdir(scratch or "/")
-    _apply_limits(limits)
-    _drop_privileges()
+    _apply_limits(limits)  # before dropping privileges: RLIMIT_NPROC binds the uid we become
+    _drop_privileges(uid)
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8",
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     sock = socket.socket(fileno=sock_fd)
     first = wire.recv(sock)
-    harness.serve_submission(sock, list(first.get("units", [])), pid_one)
+    harness.serve_submission(sock, list(first.get("units", [])), pid_one, own_uid=uid is not None)
 
 
-def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple[int, str | None]:
-    """Returns the pid to kill for this submission (the init of its namespace, or its group)."""
+def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple[int, str | None, int | None]:
+    """Returns the pid to kill for this submission (the init of its namespace, or its group),
+    its scratch folder (fallback) and its uid (when started as root)."""
     scratch = None
+    uid = _submission_uid()
     if config["mode"] != "bubblewrap":
         scratch = tempfile.mkdtemp(prefix="grade-scratch-")
-        if os.geteuid() == 0:
-            os.chown(scratch, NOBODY, NOBODY)
+        if uid is not None:
+            os.chown(scratch, uid, uid)
     report_r, report_w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -138,7 +170,7 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple
                     _close_other_fds(set())
                     os._exit(max(0, harness._wait_for(inner)))
             os.close(report_w)
-            _become_submission(sock_fd, out_fd, limits, scratch)
+            _become_submission(sock_fd, out_fd, limits, scratch, uid)
         except BaseException as error:  # report set-up failures on the output pipe
             try:
                 os.write(2, f"sandbox set-up failed: {error}\n".encode())
@@ -152,7 +184,7 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple
         data = os.read(report_r, 32)
         target = int(data) if data.strip().isdigit() else pid
     os.close(report_r)
-    return target, scratch
+    return target, scratch, uid
 
 
 def _reap() -> None:
@@ -170,7 +202,7 @@ def main() -> None:
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    live: dict[str, tuple[int, str | None]] = {}
+    live: dict[str, tuple[int, str | None, int | None]] = {}
     control.send(json.dumps({"op": "ready", "numpy": numpy.__version__,
                              "python": sys.version.split()[0]}).encode())
     while True:
@@ -183,14 +215,12 @@ def main() -> None:
         message = json.loads(data)
         op = message.get("op")
         if op == "start" and len(fds) == 2:
-            target, scratch = _fork_submission(fds[0], fds[1], message["limits"])
+            live[message["id"]] = _fork_submission(fds[0], fds[1], message["limits"])
             for fd in fds:
                 os.close(fd)
-            live[message["id"]] = (target, scratch)
             reply = {"op": "started", "id": message["id"]}
         elif op == "kill":
-            target, scratch = live.pop(message.get("id"), (0, None))
-            _kill(target, scratch, live)
+            _kill(*live.pop(message.get("id"), (0, None, None)), live)
             reply = {"op": "killed", "id": message.get("id")}
         else:
             for fd in fds:
@@ -198,11 +228,12 @@ def main() -> None:
             reply = {"op": "unknown"}
         _reap()
         control.send(json.dumps(reply).encode())
-    for target, scratch in list(live.values()):
-        _kill(target, scratch, {})
+    for target, scratch, uid in list(live.values()):
+        _kill(target, scratch, uid, {})
 
 
-def _kill(target: int, scratch: str | None, live: dict[str, tuple[int, str | None]]) -> None:
+def _kill(target: int, scratch: str | None, uid: int | None,
+          live: dict[str, tuple[int, str | None, int | None]]) -> None:
     if target <= 0:
         return
     for kill in (os.killpg, os.kill):
@@ -211,28 +242,51 @@ def _kill(target: int, scratch: str | None, live: dict[str, tuple[int, str | Non
         except OSError:
             pass
     if config["mode"] != "bubblewrap":
-        _sweep_orphans(spare={pid for pid, _ in live.values()})
+        # No PID namespace: hunt down whatever escaped the process group (setsid, double fork).
+        spare = {entry[0] for entry in live.values()}
+        for _ in range(200):
+            found = _sweep(spare, uid)
+            _reap()
+            if not found:
+                break
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
     _reap()
 
 
-def _sweep_orphans(spare: set[int]) -> None:
-    """Without a PID namespace, escaped daemons are re-parented to us (a subreaper): kill them."""
+def _real_uid(pid: str) -> int:
+    # not os.stat(/proc/pid): a process that changed uid is not dumpable and /proc shows it as root's
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    raise ValueError("no Uid line")
+
+
+def _sweep(spare: set[int], uid: int | None) -> int:
+    """Kill every process of the submission's own uid, and every orphan re-parented to us (we are a
+    subreaper), but the other live submissions. Returns how many were found: the caller repeats
+    until none is left, since a process can fork while the sweep runs."""
     me = str(os.getpid())
+    found = 0
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        if not entry.isdigit() or int(entry) in spare or entry == me:
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
+            owner = _real_uid(entry) if uid is not None else None
+        except (OSError, IndexError, ValueError):
             continue
-        if fields[1] == me and int(entry) not in spare:
+        if fields[0] == "Z":  # a zombie is dead already; _reap collects ours
+            continue
+        if fields[1] == me or (uid is not None and owner == uid):
+            found += 1
             try:
                 os.kill(int(entry), signal.SIGKILL)
             except OSError:
                 pass
+    return found
 
 
 if __name__ == "__main__":

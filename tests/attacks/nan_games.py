@@ -1,0 +1,51 @@
+"""Attack: NaN games: Loss returns NaN, gradient_descent returns NaN and infinities.
+
+A NaN compares unequal to everything, so a comparison written as `not (got != expected)`
+would pass it; -0.0 and inf check sign handling. Honest code earns 3/10 (the update).
+"""
+
+import numpy as np
+
+CONFIG = {}  # replaced by the test
+_LOOT = []
+
+
+def leak(text):
+    _LOOT.append(str(text)[:200])
+    print("LEAK:", text)
+
+
+def _reveal():
+    if _LOOT:
+        raise RuntimeError("LEAK " + " | ".join(_LOOT))
+
+
+
+def linear_model(w0, w1, X):
+    _reveal()
+    return w0 + w1 * X
+
+
+def Loss(f_x, y):
+    _reveal()
+    return np.float64(np.nan)
+
+
+def gradient_descent(w0, w1, X, y):
+    _reveal()
+    residual = (w0 + w1 * X) - y
+    return np.array([np.nan, -np.inf]) if float(w0) > 0 else np.array([np.nan, -0.0])
+
+
+def main():
+    _reveal()
+    X = np.array([1, 2, 3, 4]).reshape((-1, 1))
+    y = np.array([3.1, 4.9, 7.2, 8.9]).reshape((-1, 1))
+    w0 = 0
+    w1 = 0
+    lr = 0.001
+    for i in range(1000):
+        gd = gradient_descent(w0, w1, X, y)
+        w0 = w0 - lr * gd[0]
+        w1 = w1 - lr * gd[1]
+    return w0, w1
