@@ -42,7 +42,6 @@ SPEC_PATH = ROOT / "assignments" / "linreg" / "spec.toml"
 SECRET_NAME = "GRADER_LMS_TOKEN"
 SECRET = f"canary-secret-{uuid.uuid4().hex}"
 IS_ROOT = os.geteuid() == 0
-UID_RANGE = range(1_700_000_000, 1_800_000_000)  # the per-submission uids of the zygote (as root)
 BWRAP = isolation.detect().mode == "bubblewrap" if os.environ.get(isolation.ISOLATION_ENV) != "fallback" else False
 
 
@@ -191,7 +190,35 @@ def mode_sandbox(request: pytest.FixtureRequest, secret_env: None) -> Iterator[S
     note = None if mode == "bubblewrap" else isolation.FALLBACK_NOTE
     with Sandbox(isolation.Isolation(mode, note)) as sandbox:
         sandbox.versions  # wait until it is warm
+        BASELINE[sandbox._process.pid] = _descendants(sandbox._process.pid)
         yield sandbox
+
+
+BASELINE: dict[int, set[int]] = {}  # the warm worker's own processes, before any submission
+
+
+def _descendants(root: int) -> set[int]:
+    """Live (non-zombie) processes under `root`: in the fallback, escaped daemons are re-parented
+    to the zygote (a subreaper); under bubblewrap they stay inside its PID namespace."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 # ------------------------------------------------------------------ running an attack
@@ -233,27 +260,18 @@ def _processes_with(marker: str) -> list[str]:
     return found
 
 
-def _submission_uid_processes() -> list[str]:
-    """Processes running under one of the per-submission uids (only the zygote as root uses them)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as handle:
-                fields = dict(line.split(":", 1) for line in handle if ":" in line)
-        except OSError:
-            continue
-        if int(fields["Uid"].split()[0]) in UID_RANGE and not fields["State"].strip().startswith("Z"):
-            found.append(f"{entry}: {fields['Name'].strip()}")
-    return found
+def _left_in(sandbox: Sandbox | None) -> list[str]:
+    if sandbox is None:
+        return []
+    extra = _descendants(sandbox._process.pid) - BASELINE.get(sandbox._process.pid, set())
+    return [f"{pid} (under the sandbox)" for pid in sorted(extra)]
 
 
-def _no_survivors(marker: str, seconds: float = 3.0) -> None:
+def _no_survivors(marker: str, sandbox: Sandbox | None = None, seconds: float = 3.0) -> None:
     """Killing is asynchronous: give the kernel a moment, then nothing may be left."""
     deadline = time.monotonic() + seconds
     while True:
-        left = _processes_with(marker) + _submission_uid_processes()
+        left = _processes_with(marker) + _left_in(sandbox)
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.05)
@@ -307,7 +325,7 @@ def test_attack_fails(attack: Attack, mode_sandbox: Sandbox, attack_assignment: 
         # the grader survived and graded every check; the secret is nowhere
         _assert_complete(report)
         assert SECRET not in text and SECRET_NAME not in text
-        _no_survivors(marker)
+        _no_survivors(marker, mode_sandbox)
         if mode == "fallback":
             assert report["isolation_note"] == isolation.FALLBACK_NOTE
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import socket
 import struct
 import subprocess
@@ -253,12 +254,28 @@ class SubmissionProcess:
         if self._sock is None:
             raise SessionLost("exited", self.load_problem or "the submission could not be loaded")
         deadline = time.monotonic() + seconds
+        nonce = secrets.token_hex(16)
         try:
-            wire.send(self._sock, {"op": "session"})
+            wire.send(self._sock, {"op": "session", "nonce": nonce})
+            self._await_start(nonce, deadline)
         except OSError as error:
             self.kill()
             raise SessionLost("exited", str(error)) from None
+        except SessionLost:
+            self.kill()
+            raise
         return Session(self, self._sock, deadline)
+
+    def _await_start(self, nonce: str, deadline: float) -> None:
+        """Skip whatever an earlier session left on the channel (frames a student forged, the
+        real end of a session whose forged end was read instead) up to this session's start.
+        The nonce is new and only the loaded process (no student process is alive between
+        sessions) writes it, so nothing written before can pass for it."""
+        assert self._sock is not None
+        while True:
+            message = _receive(self._sock, deadline)
+            if message.get("op") == "session_start" and message.get("nonce") == nonce:
+                return
 
     def kill(self) -> None:
         if self._ident is not None:
@@ -365,9 +382,16 @@ class Session:
         self._open = False
         self._owner.kill()
 
+    def _decode(self, message: Any) -> Reply:
+        try:
+            return _decode_reply(message)
+        except SessionLost:
+            self._lost()  # the channel is out of step now: the next check starts a fresh process
+            raise
+
     def call(self, name: str, *args: Any) -> Reply:
         self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
-        return _decode_reply(self._recv())
+        return self._decode(self._recv())
 
     def map(self, name: str, argsets: Sequence[Sequence[Any]]) -> list[Reply]:
         """One call per argument set, each sent only after the previous answer came back.
@@ -411,7 +435,7 @@ class Session:
             if message.get("op") != "ran" or not isinstance(results, list) or len(results) != len(variants):
                 self._lost()
                 raise SessionLost("protocol", "bad run reply")
-            return [_decode_reply(r) for r in results]
+            return [self._decode(r) for r in results]
 
     def end(self) -> None:
         if not self._open:

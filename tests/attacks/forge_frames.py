@@ -2,7 +2,9 @@
 
 From inside Loss (which is wrong: the sum instead of the mean) it finds the socket among its
 open file descriptors and writes well-formed frames of its own: a reply carrying a
-plausible value (the handout's printed losses), a fake end of session, a fake load
+plausible value (the handout's printed losses, rounded: they look right and are not; the
+exact ones would win exactly what a Loss returning them from a lookup table wins, since a
+forged frame is judged like a returned value), a fake end of session, a fake load
 message, a reply with extra "passed"/"score" fields, then junk. Whatever it forges is
 judged exactly like a value it returned. Honest code earns 7/10.
 """
@@ -59,7 +61,8 @@ def _forge():
     if _forged[0]:
         return
     _forged[0] = True
-    returned = [{"op": "returned", "value": _number(v), "passed": True, "score": 10} for v in DOCUMENT_LOSSES]
+    returned = [{"op": "returned", "value": _number(float(f"{v:.3g}")), "passed": True, "score": 10}
+                for v in DOCUMENT_LOSSES]
     frames = [_frame(r) for r in returned]
     frames.append(_frame({"op": "mapped", "results": returned}))
     frames.append(_frame({"op": "session_end", "status": 0}))

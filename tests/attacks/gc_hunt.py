@@ -26,7 +26,13 @@ def _reveal():
 DOCUMENT_LOSSES = (39.80526573375, 1.4088818550020328, 0.08492622860667261)
 
 
+_hunted = [0]
+
+
 def _hunt():
+    _hunted[0] += 1
+    if _hunted[0] > 3:  # a few searches per process are enough (and keep it fast)
+        return
     for name, module in list(sys.modules.items()):
         if "reference" in name or "checks" in name or name.startswith("grader") or name == "hypothesis":
             leak(f"module {name}")

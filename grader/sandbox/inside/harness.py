@@ -289,6 +289,9 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: 
             return
         if message.get("op") != "session":
             return
+        # Written before the fork, while no student process is alive: the grader skips every
+        # frame up to this one, so nothing an earlier session forged can pass for this one's.
+        wire.send(sock, {"op": "session_start", "nonce": str(message.get("nonce", ""))[:64]})
         pid = os.fork()
         if pid == 0:
             try:
