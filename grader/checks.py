@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from grader.errors import SpecError
+from grader.messages import t, title
 from grader.results import CheckResult
 from grader.sandbox.client import Reply, Session, SessionLost, SubmissionProcess
 from grader.spec import AssignmentSpec, CheckSpec, PartSpec
@@ -94,9 +95,9 @@ class CheckContext:
 def describe_reply(reply: Reply) -> str | None:
     """The problem with a reply that did not return at all (raised / missing), else None."""
     if reply.kind == "raised" and reply.error is not None:
-        return "raised " + reply.error.render()
+        return t("reply.raised", error=reply.error.render())
     if reply.kind == "missing":
-        return "is not defined in the submission (was it renamed or deleted?)"
+        return t("reply.missing")
     return None
 
 
@@ -135,7 +136,7 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
             opened.end()
         ctx.opened.clear()
     check = ctx.check
-    return CheckResult(id=check.id, title=check.title, status=status,
+    return CheckResult(id=check.id, title=title(f"title.{check.id}", check.title), status=status,
                        score=check.points if status == "passed" else 0.0, max_score=check.points,
                        feedback=verdict.feedback, counterexample=verdict.counterexample,
                        misconception=verdict.misconception, examples=verdict.examples,
@@ -145,11 +146,10 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
 def _lost_message(lost: SessionLost, seconds: float, ctx: CheckContext) -> str:
     function = ctx.part.function
     if lost.kind == "timeout":
-        return (f"timed out: no answer within {seconds:g} s (an infinite loop in {function}, or far too slow); "
-                "the other checks were still graded")
+        return t("lost.timeout", seconds=f"{seconds:g}", function=function)
     if lost.kind == "exited":
-        return f"the submission's process ended while {function} was being checked ({lost.detail or 'no detail'})"
-    return f"the submission's process sent an unreadable answer ({lost.detail}); this check cannot pass"
+        return t("lost.exited", function=function, detail=lost.detail or t("lost.no_detail"))
+    return t("lost.protocol", detail=lost.detail)
 
 
 def replies_or_problem(replies: Sequence[Reply]) -> str | None:

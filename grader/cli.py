@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.errors import EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_POINTS_MISSING, GraderError, UsageError
+from grader.messages import LANGUAGES, default_language, t, use
 from grader.results import SubmissionResult
 
 DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "assignments" / "linreg" / "spec.toml"
@@ -31,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec", type=Path, default=None,
                         help="the assignment's spec.toml (default: the linear-regression exercise)")
     parser.add_argument("--verbose", action="store_true", help="list passed checks too")
+    parser.add_argument("--self-check", dest="self_check", action="store_true",
+                        help="check your own work without the reference solution (the official grade may run more "
+                             "checks); same report, JSON and exit codes")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="the language of the feedback (default: from the locale, else English)")
     return parser
 
 
@@ -51,10 +57,34 @@ def _grade(args: argparse.Namespace) -> SubmissionResult:
     sandbox = Sandbox()  # starts booting now, while the spec and the submission are read
     try:
         spec = load_spec(args.spec or default_spec())
+        if args.self_check:
+            from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
+
+            return grade_selfcheck(args.submission, load_selfcheck_assignment(spec), sandbox)
         assignment = load_assignment(spec)
         return grade_path(args.submission, assignment, sandbox)
     finally:
         sandbox.close()
+
+
+def localized_json(result: SubmissionResult) -> dict[str, object]:
+    """The JSON contract, unchanged keys, with the part-level feedback in the chosen language."""
+    data = result.to_json()
+    for part, raw in zip(result.parts, data["parts"], strict=True):
+        failed = [c for c in part.checks if not c.passed]
+        raw["feedback"] = ("\n".join(f"{c.title}: {c.feedback}" for c in failed) if failed
+                           else t("report.all_passed"))
+    return data
+
+
+def _language(argv: Sequence[str]) -> str:
+    """--lang, even when the other arguments are bad (so that the error is in that language too)."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return default_language()
 
 
 def _error_json(message: str) -> dict[str, object]:
@@ -67,22 +97,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from grader.batch.command import main as batch_main
 
         return batch_main(argv)
+    with use(_language(argv)):
+        return _single(argv)
+
+
+def _single(argv: list[str]) -> int:
     as_json = "--json" in argv
     try:
         args = _parser().parse_args(argv)
         if not args.submission.exists():
-            raise UsageError(f"{args.submission}: no such file")
+            raise UsageError(t("cli.no_such_file", path=args.submission))
         result = _grade(args)
     except GraderError as error:
         if as_json:
-            print(json.dumps(_error_json(error.message)))
+            print(json.dumps(_error_json(error.message), ensure_ascii=False))
         else:
-            print(f"grade: {error.message}", file=sys.stderr)
+            print(t("cli.prefix", message=error.message), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_CANNOT_GRADE
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
+        print(json.dumps(localized_json(result), ensure_ascii=False))
     else:
         from grader.report.terminal import render
 

@@ -13,6 +13,7 @@ from grader import __version__
 from grader.checks import CheckContext, Shared, check_function, load_checks_module, run_check
 from grader.errors import SpecError, SubmissionError
 from grader.load import Submission, load_submission
+from grader.messages import title
 from grader.results import CheckResult, PartResult, Provenance, SubmissionResult
 from grader.sandbox.client import Sandbox
 from grader.spec import AssignmentSpec
@@ -63,8 +64,8 @@ def provenance(assignment: Assignment, sandbox: Sandbox) -> Provenance:
 
 def _zero_parts(spec: AssignmentSpec, reason: str, status: str = "error") -> tuple[PartResult, ...]:
     return tuple(
-        PartResult(name=part.name, title=part.title, score=0.0, max_score=part.max_score,
-                   checks=tuple(CheckResult(id=c.id, title=c.title, status=status, score=0.0,
+        PartResult(name=part.name, title=title(f"part.{part.name}", part.title), score=0.0, max_score=part.max_score,
+                   checks=tuple(CheckResult(id=c.id, title=title(f"title.{c.id}", c.title), status=status, score=0.0,
                                             max_score=c.points, feedback=reason) for c in part.checks))
         for part in spec.parts)
 
@@ -106,8 +107,8 @@ def _grade_part(assignment: Assignment, part_index: int, process: object) -> Par
         function = check_function(assignment.checks, check)
         seconds = float(check.options.get("seconds", spec.limits.check_seconds))
         results.append(run_check(function, ctx, seconds))
-    return PartResult(name=part.name, title=part.title, score=round(sum(r.score for r in results), 6),
-                      max_score=part.max_score, checks=tuple(results))
+    return PartResult(name=part.name, title=title(f"part.{part.name}", part.title),
+                      score=round(sum(r.score for r in results), 6), max_score=part.max_score, checks=tuple(results))
 
 
 def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: str | None = None) -> SubmissionResult:

@@ -13,10 +13,26 @@ import io
 from typing import Any
 
 import numpy as np
+
 from grader.checks import CheckContext, Verdict, describe_reply
-from grader.properties import Problem, against_reference, render_call
+from grader.messages import t
+from grader.properties import (
+    Catalogue,
+    Problem,
+    against_reference,
+    catalogue_path,
+    classify_values,
+    evaluate,
+    load_catalogue,
+    render_call,
+    reply_numbers,
+    with_misconception,
+)
 from grader.sandbox.client import Callback, Reply, Script
 from grader.values import as_scalar, as_vector, close, format_array, format_number, nan_problem
+
+LOSS_NAMES = ("f_x", "y")
+GRADIENT_NAMES = ("w0", "w1", "X", "y")
 
 # ----------------------------------------------------------------- shared data
 
@@ -26,6 +42,60 @@ def _data(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, float, int, int]:
     X = np.array(data["X"]).reshape((-1, 1))
     y = np.array(data["y"], dtype=np.float64).reshape((-1, 1))
     return X, y, float(data["lr"]), int(data["iterations"]), int(data["print_every"])
+
+
+def _catalogue(ctx: CheckContext) -> Catalogue:
+    """The exercise's typical wrong answers (misconceptions.toml), read once per batch."""
+    selfcheck = ctx.spec.data.get("selfcheck", {})
+    result: Catalogue = ctx.shared.get((ctx.spec.digest, "misconceptions"),
+                                       lambda: load_catalogue(catalogue_path(ctx.spec.directory, selfcheck)))
+    return result
+
+
+def _official(ctx: CheckContext) -> bool:
+    """Official grading has the reference; the self-check has only the document and stored numbers."""
+    return ctx.reference is not None
+
+
+def _stored(ctx: CheckContext) -> dict[str, Any]:
+    """The self-check's numbers (fixed inputs, expected values, each mistake's values), read once per batch."""
+    from grader.selfcheck import load_data
+
+    result: dict[str, Any] = ctx.shared.get((ctx.spec.digest, "selfcheck-data"), lambda: load_data(ctx.spec))
+    return result
+
+
+def _loss_scale(f_x: Any, y: Any) -> float:
+    with np.errstate(all="ignore"):
+        residual = np.abs(np.asarray(y, dtype=np.float64) - np.asarray(f_x, dtype=np.float64))
+        return float(np.mean(residual) + np.mean(residual * residual)) if residual.size else 0.0
+
+
+def _candidates(ctx: CheckContext, part: str, names: tuple[str, ...], inputs: list[Any],
+                key: str) -> dict[str, list[list[np.ndarray | None]]]:
+    """Each mistake's answers on these inputs: computed from the catalogue's expressions when grading
+    officially; read from the stored self-check data (computed ahead, numbers only) otherwise."""
+    if _official(ctx):
+        entries = [m for m in _catalogue(ctx).of(part) if m.exprs]
+
+        def compute() -> dict[str, list[list[np.ndarray | None]]]:
+            return {m.id: [[evaluate(expr, names, args) for args in inputs] for expr in m.exprs] for m in entries}
+
+        result: dict[str, list[list[np.ndarray | None]]] = ctx.memo(f"wrong:{key}:{len(inputs)}", compute)
+        return result
+    stored = _stored(ctx).get(part, {}).get(key, {}).get("misconceptions", {})
+    return {ident: [[None if v is None else np.asarray(v, dtype=np.float64).ravel() for v in alternative]
+                    for alternative in alternatives] for ident, alternatives in stored.items()}
+
+
+def _classify(ctx: CheckContext, part: str, names: tuple[str, ...], key: str, replies: list[Reply],
+              inputs: list[Any], expected: list[Any], scale_of: Any) -> str | None:
+    candidates = _candidates(ctx, part, names, inputs, key)
+    if not candidates:
+        return None
+    student = [reply_numbers(reply) for reply in replies]
+    scales = [scale_of(*args) for args in inputs]
+    return classify_values(student, expected, candidates, max(10 * ctx.rtol, 1e-6), scales)
 
 
 def _checkpoints(ctx: CheckContext) -> list[int]:
@@ -73,9 +143,12 @@ def _document(ctx: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array(data["final_weights"], dtype=np.float64))
 
 
-def _table(ctx: CheckContext, student: list[tuple[float, float] | None]) -> dict[str, Any]:
-    """Checkpoint rows (iteration, student's w0, w1, document's w0, w1) and the first that diverges."""
-    _, weights, _ = _document(ctx)
+def _table(ctx: CheckContext, student: list[tuple[float, float] | None],
+           expected_weights: np.ndarray | None = None) -> dict[str, Any]:
+    """Checkpoint rows (iteration, student's w0, w1, document's w0, w1) and the first that diverges.
+
+    With `expected_weights`, the rows compare against those instead of the document's (`against`)."""
+    weights = _document(ctx)[1] if expected_weights is None else expected_weights
     rows = []
     first_bad = None
     for index, iteration in enumerate(_checkpoints(ctx)):
@@ -86,7 +159,8 @@ def _table(ctx: CheckContext, student: list[tuple[float, float] | None]) -> dict
             first_bad = iteration
         rows.append({"iteration": iteration, "student": list(mine) if mine is not None else None,
                      "document": [float(expected[0]), float(expected[1])], "ok": bool(ok)})
-    return {"checkpoints": rows, "first_diverging": first_bad}
+    return {"checkpoints": rows, "first_diverging": first_bad,
+            "against": "document" if expected_weights is None else "expected"}
 
 
 def _diverging_text(table: dict[str, Any]) -> str:
@@ -94,10 +168,12 @@ def _diverging_text(table: dict[str, Any]) -> str:
     if first is None:
         return ""
     row = next(r for r in table["checkpoints"] if r["iteration"] == first)
-    mine = ("not reached" if row["student"] is None
-            else f"w0, w1 = {format_number(row['student'][0])}, {format_number(row['student'][1])}")
-    return (f"first diverging checkpoint: iteration {first}: {mine}; the document prints "
-            f"{format_number(row['document'][0])}, {format_number(row['document'][1])}")
+    mine = (t("table.not_reached") if row["student"] is None
+            else t("table.weights", w0=format_number(row["student"][0]), w1=format_number(row["student"][1])))
+    against = table.get("against", "document")
+    key = "table.first_diverging" if against == "document" else "table.first_diverging_expected"
+    return t(key, iteration=first, mine=mine, w0=format_number(row["document"][0]),
+             w1=format_number(row["document"][1]))
 
 
 # ------------------------------------------------------------------------ Loss
@@ -111,32 +187,41 @@ def _judge_loss(rtol: float) -> Any:
         assert reply.value is not None
         coerced = as_scalar(reply.value)
         if coerced.values is None:
-            return Problem(coerced.problem or "returned something that is not a number",
+            return Problem(coerced.problem or t("value.not_a_number"),
                            "per_element_array" if reply.value.kind == "array" else None)
         got = coerced.values[:1]
         want = np.array([expected], dtype=np.float64)
         if close(got, want, rtol):
             return None
         special = nan_problem(got, want)
-        text = f"returned {format_number(got[0])}; expected {format_number(want[0])}"
+        text = t("value.returned_expected", got=format_number(got[0]), expected=format_number(want[0]))
         return Problem(f"{text} ({special})" if special else text)
 
     return judge
 
 
+def loss_trajectory_inputs(data: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(f_x, y) at the document's ten printed weights: the inputs whose losses the document prints."""
+    X = np.array(data["X"]).reshape((-1, 1))
+    y = np.array(data["y"], dtype=np.float64).reshape((-1, 1))
+    return [((w0 + w1 * X).astype(np.float64), y) for w0, w1 in data["document_weights"]]
+
+
 def loss_trajectory(ctx: CheckContext) -> Verdict:
     """Loss at the document's ten checkpoints, where the expected values are what the document printed."""
-    X, y, *_ = _data(ctx)
-    losses, weights, _ = _document(ctx)
-    inputs = [((w0 + w1 * X).astype(np.float64), y) for w0, w1 in weights]
+    losses, _, _ = _document(ctx)
+    inputs = loss_trajectory_inputs(ctx.data)
     replies = ctx.session().map("Loss", inputs)
     judge = _judge_loss(ctx.rtol)
-    for iteration, reply, args, expected in zip(_checkpoints(ctx), replies, inputs, losses):
+    for iteration, reply, args, expected in zip(_checkpoints(ctx), replies, inputs, losses, strict=False):
         problem = judge(reply, float(expected), args)
         if problem is not None:
-            call = render_call("Loss", ("f_x", "y"), args)
-            return Verdict(False, f"at the document's checkpoint {iteration}, {call} {problem.text}",
-                           counterexample=call, examples=len(inputs), misconception=problem.misconception)
+            call = render_call("Loss", LOSS_NAMES, args)
+            misconception = _classify(ctx, "Loss", LOSS_NAMES, "trajectory", replies, inputs,
+                                      [float(v) for v in losses], _loss_scale) or problem.misconception
+            text = t("loss.at_checkpoint", iteration=iteration, call=call, problem=problem.text)
+            return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("Loss")),
+                           counterexample=call, examples=len(inputs), misconception=misconception)
     return Verdict(True, examples=len(inputs))
 
 
@@ -165,9 +250,13 @@ def _reference_loss(ctx: CheckContext) -> Any:
 
 
 def loss_matches_reference(ctx: CheckContext) -> Verdict:
-    return against_reference(ctx, function="Loss", names=("f_x", "y"), strategy=_loss_inputs,
+    def classify(replies: list[Reply], examples: list[Any], expected: list[Any]) -> str | None:
+        return _classify(ctx, "Loss", LOSS_NAMES, "examples", replies, examples, expected, _loss_scale)
+
+    return against_reference(ctx, function="Loss", names=LOSS_NAMES, strategy=_loss_inputs,
                              expected_of=_reference_loss(ctx), judge=_judge_loss(ctx.rtol),
-                             max_examples=int(ctx.option("max_examples", 100)))
+                             max_examples=int(ctx.option("max_examples", 100)), classify=classify,
+                             explain=_catalogue(ctx).explainer("Loss"))
 
 
 # -------------------------------------------------------------- gradient_descent
@@ -188,13 +277,13 @@ def _judge_gradient(rtol: float) -> Any:
         assert reply.value is not None
         coerced = as_vector(reply.value, 2)
         if coerced.values is None:
-            return Problem(coerced.problem or "did not return two numbers")
+            return Problem(coerced.problem or t("value.not_two_numbers"))
         got = coerced.values
         want = np.asarray(expected, dtype=np.float64)
         if close(got, want, rtol, _gradient_scale(*example)):
             return None
         special = nan_problem(got, want)
-        text = f"returned {format_array(got)}; expected {format_array(want)}"
+        text = t("value.returned_expected", got=format_array(got), expected=format_array(want))
         return Problem(f"{text} ({special})" if special else text)
 
     return judge
@@ -217,28 +306,45 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
         return Verdict(True, examples=len(points))
     problem = judge(replies[bad], gradients[bad], points[bad])
     assert problem is not None
-    call = render_call("gradient_descent", ("w0", "w1", "X", "y"), points[bad])
-    first = f"at iteration {bad}, {call} {problem.text}"
-    # Where the student's own gradient leads: the trajectory they would print.
+    call = render_call("gradient_descent", GRADIENT_NAMES, points[bad])
+    first = t("grad.at_iteration", iteration=bad, call=call, problem=problem.text)
+    misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, "trajectory", replies, points,
+                              list(gradients), _gradient_scale_max) or problem.misconception
+    student, _ = _student_gradient_path(ctx, session, 0.5)
+    table = _table(ctx, student)
+    diverging = _diverging_text(table)
+    text = f"{first}; {diverging}" if diverging else first
+    return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("gradient_descent")),
+                   counterexample=call, examples=len(points), misconception=misconception, details=table)
+
+
+def _gradient_scale_max(*example: Any) -> float:
+    return float(np.max(_gradient_scale(*example)))
+
+
+def _student_gradient_path(ctx: CheckContext, session: Any,
+                           reserve: float) -> tuple[list[tuple[float, float] | None], str | None]:
+    """Where the student's own gradient leads, with the update w ← w − lr·gd done here: the weights
+    they would print at each checkpoint, and the problem that stopped the run (if one did)."""
+    X, y, lr, iterations, every = _data(ctx)
     w = np.zeros(2)
     student: list[tuple[float, float] | None] = []
     for iteration in range(iterations):
-        if ctx.seconds_left() < 0.5:
+        if ctx.seconds_left() < reserve:
             break
-        reply = session.call("gradient_descent", *_grad_call(X, y, float(w[0]), float(w[1])))
-        if reply.kind != "returned" or reply.value is None:
-            break
-        vector = as_vector(reply.value, 2).values
-        if vector is None:
-            break
+        args = _grad_call(X, y, float(w[0]), float(w[1]))
+        reply = session.call("gradient_descent", *args)
+        problem = describe_reply(reply)
+        vector = as_vector(reply.value, 2) if reply.value is not None else None
+        if problem is not None or vector is None or vector.values is None:
+            why = problem or (vector.problem if vector is not None else None) or t("value.not_two_numbers")
+            call = render_call("gradient_descent", GRADIENT_NAMES, args)
+            return student, t("grad.at_iteration", iteration=iteration, call=call, problem=why)
         with np.errstate(all="ignore"):
-            w = w - lr * vector
-        if iteration % int(ctx.data["print_every"]) == 0:
+            w = w - lr * vector.values
+        if iteration % every == 0:
             student.append((float(w[0]), float(w[1])))
-    table = _table(ctx, student)
-    diverging = _diverging_text(table)
-    return Verdict(False, f"{first}; {diverging}" if diverging else first, counterexample=call,
-                   examples=len(points), misconception=problem.misconception, details=table)
+    return student, None
 
 
 def _gradient_inputs() -> Any:
@@ -268,9 +374,14 @@ def _reference_gradient(ctx: CheckContext) -> Any:
 
 
 def gradient_matches_reference(ctx: CheckContext) -> Verdict:
-    return against_reference(ctx, function="gradient_descent", names=("w0", "w1", "X", "y"),
+    def classify(replies: list[Reply], examples: list[Any], expected: list[Any]) -> str | None:
+        return _classify(ctx, "gradient_descent", GRADIENT_NAMES, "examples", replies, examples, expected,
+                         _gradient_scale_max)
+
+    return against_reference(ctx, function="gradient_descent", names=GRADIENT_NAMES,
                              strategy=_gradient_inputs, expected_of=_reference_gradient(ctx),
-                             judge=_judge_gradient(ctx.rtol), max_examples=int(ctx.option("max_examples", 100)))
+                             judge=_judge_gradient(ctx.rtol), max_examples=int(ctx.option("max_examples", 100)),
+                             classify=classify, explain=_catalogue(ctx).explainer("gradient_descent"))
 
 
 # ------------------------------------------------------------------- the update
@@ -287,33 +398,30 @@ def _judge_steps(ctx: CheckContext, reply: Reply, gradients: np.ndarray) -> str 
     _, _, lr, iterations, _ = _data(ctx)
     problem = describe_reply(reply)
     if problem is not None:
-        return f"main() {problem}"
+        return t("update.main_problem", problem=problem)
     calls = reply.records.get("gradient_descent", np.zeros((0, 2)))
     if reply.non_scalar.get("gradient_descent"):
-        return ("w0 and w1 became arrays instead of numbers: update each weight with its own entry of gd "
-                "(gd[0] for w0, gd[1] for w1)")
+        return t("update.non_scalar")
     if len(calls) != iterations:
-        return (f"main() called gradient_descent {len(calls)} times; expected exactly once per iteration "
-                f"({iterations} times), and both weights updated from that one gradient")
+        return t("update.calls", calls=len(calls), iterations=iterations)
     assert reply.value is not None
     returned = as_vector(reply.value, 2)
     if returned.values is None:
-        return f"main() {returned.problem}"
+        return t("update.main_problem", problem=returned.problem)
     g = np.array([gradients[k % len(gradients)] for k in range(iterations)])
     with np.errstate(all="ignore"):
         expected_next = calls - lr * g
     after = np.vstack([calls[1:], returned.values[None, :]])
     if not close(calls[0], np.zeros(2), ctx.rtol):
-        return f"the weights start at {format_array(calls[0])}; expected [0, 0]"
+        return t("update.start", start=format_array(calls[0]))
     scale = np.abs(calls) + lr * np.abs(g)
     with np.errstate(all="ignore"):
         ok = np.abs(after - expected_next) <= ctx.rtol * (np.abs(expected_next) + scale)
     wrong = np.flatnonzero(~ok.all(axis=1))
     if wrong.size:
         k = int(wrong[0])
-        return (f"with gd = {format_array(g[k])}, update {k + 1} took (w0, w1) from {format_array(calls[k])} "
-                f"to {format_array(after[k])}; expected {format_array(expected_next[k])} "
-                f"(w ← w − lr·gd with lr = {lr:g})")
+        return t("update.step", gd=format_array(g[k]), step=k + 1, before=format_array(calls[k]),
+                 after=format_array(after[k]), expected=format_array(expected_next[k]), lr=f"{lr:g}")
     return None
 
 
@@ -327,6 +435,7 @@ def update_trajectory(ctx: CheckContext) -> Verdict:
     problem = _judge_steps(ctx, reply, gradients)
     if problem is None:
         return Verdict(True, examples=1)
+    misconception = _classify_update(ctx, [(reply, gradients)])
     # Where the student's update leads with true gradients: the trajectory they would print.
     reference = ctx.reference
     assert reference is not None
@@ -345,7 +454,9 @@ def update_trajectory(ctx: CheckContext) -> Verdict:
         student = []
     table = _table(ctx, student)
     diverging = _diverging_text(table)
-    return Verdict(False, f"{problem}; {diverging}" if diverging else problem, examples=1, details=table)
+    text = f"{problem}; {diverging}" if diverging else problem
+    return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("update")),
+                   examples=1, misconception=misconception, details=table)
 
 
 def _gradient_scripts() -> Any:
@@ -371,6 +482,8 @@ def update_steps(ctx: CheckContext) -> Verdict:
                if (p := _judge_steps(ctx, r, np.array(scripts[i], dtype=np.float64))) is not None]
     if not failing:
         return Verdict(True, examples=len(scripts))
+    misconception = _classify_update(ctx, [(reply, np.array(script, dtype=np.float64))
+                                           for reply, script in zip(replies, scripts, strict=True)])
 
     def probe(script: list[tuple[float, float]]) -> str | None:
         (reply,) = session.run("main", [], [variant(script)])
@@ -382,8 +495,332 @@ def update_steps(ctx: CheckContext) -> Verdict:
     found = hypo.shrink(_gradient_scripts(), ctx.spec.seed, max_examples, probe, budget) if budget > 0.2 else None
     script, problem = found if found is not None else (scripts[failing[0][0]], failing[0][1])
     shown = ", ".join(format_array(np.array(pair)) for pair in script)
-    setting = (f"gradient_descent returning {shown} in turn" if len(script) > 1
-               else f"gradient_descent always returning {shown}")
-    counterexample = f"main() with {setting}"
-    return Verdict(False, f"{counterexample}: {problem}", counterexample=counterexample, examples=len(scripts),
+    counterexample = t("update.script_many" if len(script) > 1 else "update.script_one", shown=shown)
+    text = t("update.counterexample", setting=counterexample, problem=problem)
+    return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("update")),
+                   counterexample=counterexample, examples=len(scripts), misconception=misconception,
                    details={"failed_examples": len(failing)})
+
+
+# ------------------------------------------------------- the update's mistakes
+
+def _calls_kind(count: int, iterations: int) -> str:
+    if count == iterations:
+        return "iterations"
+    if count == 2 * iterations:
+        return "twice"
+    if count == 1:
+        return "once"
+    return "other"
+
+
+def _step_models(rule: dict[str, Any], calls: np.ndarray, g: np.ndarray, after: np.ndarray, lr: float,
+                 every: int) -> list[np.ndarray]:
+    """What each step would give under this rule: w_next = w - rate * (M @ gd), maybe only every `every`."""
+    matrices = np.array(rule.get("matrix", [[1, 0], [0, 1]]), dtype=np.float64)
+    if matrices.ndim == 2:
+        matrices = matrices[None, :, :]
+    predictions = []
+    for matrix in matrices:
+        moved = g @ matrix.T
+        rate = rule.get("rate", "lr")
+        if rate == "one":
+            step = moved
+        elif rate == "other":
+            with np.errstate(all="ignore"):
+                denominator = float(np.sum(moved * moved))
+                if denominator == 0.0:
+                    continue
+                fitted = float(np.sum((calls - after) * moved)) / denominator
+            if not np.isfinite(fitted) or abs(fitted - lr) <= 1e-3 * lr:
+                continue
+            step = fitted * moved
+        else:
+            step = lr * moved
+        if rule.get("every"):
+            step = np.where((np.arange(len(calls)) % every == 0)[:, None], step, 0.0)
+        with np.errstate(all="ignore"):
+            predictions.append(calls - step)
+    return predictions
+
+
+def _classify_update(ctx: CheckContext, runs: list[tuple[Reply, np.ndarray]]) -> str | None:
+    """The catalogue's update mistake that the recorded runs of main() show, read from the steps:
+    how often gradient_descent was called, and how each step moved the weights."""
+    _, _, lr, iterations, every = _data(ctx)
+    tolerance = max(10 * ctx.rtol, 1e-6)
+    usable = []
+    for reply, script in runs:
+        calls = reply.records.get("gradient_descent")
+        if (reply.kind != "returned" or reply.value is None or calls is None or len(calls) == 0
+                or reply.non_scalar.get("gradient_descent")):
+            continue
+        final = as_vector(reply.value, 2).values
+        if final is None:
+            continue
+        script = np.asarray(script, dtype=np.float64).reshape((-1, 2))
+        g = script[np.arange(len(calls)) % len(script)]
+        usable.append((calls, g, np.vstack([calls[1:], final[None, :]])))
+
+    def near(a: np.ndarray, b: np.ndarray, calls: np.ndarray, g: np.ndarray) -> bool:
+        with np.errstate(all="ignore"):
+            bound = tolerance * (np.abs(b) + np.abs(calls) + lr * np.abs(g))
+            return bool(np.all(np.abs(a - b) <= bound))
+
+    for misconception in _catalogue(ctx).of("update"):
+        rule = misconception.rule
+        wanted = rule.get("calls", "iterations")
+        informative = matched = 0
+        for calls, g, after in usable:
+            kind = _calls_kind(len(calls), iterations)
+            if wanted in ("twice", "once"):
+                informative += 1
+                matched += kind == wanted
+                continue
+            right = calls - lr * g
+            models = _step_models(rule, calls, g, after, lr, every)
+            if wanted == "iterations" and all(near(model, right, calls, g) for model in models):
+                continue  # on these gradients the mistake changes nothing: it tells nothing
+            informative += 1
+            matched += kind == wanted and any(near(after, model, calls, g) for model in models)
+        if informative and matched >= 0.9 * informative:
+            return misconception.id
+    return None
+
+
+# --------------------------------------------------------------- the self-check
+#
+# The same parts and points, checked without the reference: against what the document
+# prints, against numbers stored for fixed inputs (selfcheck_data.json: no code), and with
+# properties that pin the answer down without computing it.
+
+
+def _stored_part(ctx: CheckContext, part: str) -> dict[str, Any]:
+    section: dict[str, Any] = _stored(ctx).get(part, {}).get("values", {})
+    if not section:
+        from grader.errors import SpecError
+
+        raise SpecError(f"the self-check data has no fixed inputs for {part}; rebuild it "
+                        "(python -m grader.selfcheck build)")
+    return section
+
+
+def _arrays(args: list[Any]) -> tuple[Any, ...]:
+    return tuple(np.array(a, dtype=np.float64) if isinstance(a, list) else float(a) for a in args)
+
+
+def selfcheck_loss_values(ctx: CheckContext) -> Verdict:
+    """Loss on stored fixed inputs, then: ≥ 0; 0 when f_x == y; c² when every prediction is off by c;
+    the loss of two sets together is the size-weighted mean of their losses."""
+    stored = _stored_part(ctx, "Loss")
+    inputs = [_arrays(args) for args in stored["inputs"]]
+    expected = [float(v) for v in stored["expected"]]
+    zero = [(y.copy(), y) for _, y in inputs[:6]]
+    shifts = [(y + c, y) for (_, y), c in zip(inputs[:6], (0.5, -3.0, 7.25, -0.125, 2.0, -11.5), strict=False)]
+    pairs = [(i, i + 1) for i in range(0, min(len(inputs), 12) - 1, 2) if inputs[i][0].ndim == inputs[i + 1][0].ndim]
+    joined = [(np.concatenate([inputs[i][0], inputs[j][0]]), np.concatenate([inputs[i][1], inputs[j][1]]))
+              for i, j in pairs]
+    replies = ctx.session().map("Loss", inputs + zero + shifts + joined)
+    judge = _judge_loss(ctx.rtol)
+    count = len(replies)
+    fixed = replies[:len(inputs)]
+    failures = [(i, p) for i, r in enumerate(fixed) if (p := judge(r, expected[i], inputs[i])) is not None]
+    if failures:
+        index, problem = failures[0]
+        misconception = _classify(ctx, "Loss", LOSS_NAMES, "values", fixed, inputs, expected,
+                                  _loss_scale) or problem.misconception
+        call = render_call("Loss", LOSS_NAMES, inputs[index])
+        text = t("loss.fixed_inputs", call=call, problem=problem.text)
+        return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("Loss")),
+                       counterexample=call, misconception=misconception, examples=count,
+                       details={"failed_examples": len(failures)})
+    values = [as_scalar(r.value).values if r.kind == "returned" and r.value is not None else None for r in replies]
+    offset = len(inputs)
+    for args, value in zip(inputs + zero + shifts + joined, values, strict=True):
+        if value is not None and value[0] < 0:
+            call = render_call("Loss", LOSS_NAMES, args)
+            return Verdict(False, t("loss.prop.negative", call=call, got=format_number(value[0])),
+                           counterexample=call, examples=count)
+    for k, (args, reply) in enumerate(zip(zero, replies[offset:offset + len(zero)], strict=True)):
+        problem = judge(reply, 0.0, args)
+        if problem is not None:
+            call = render_call("Loss", LOSS_NAMES, args)
+            got = values[offset + k]
+            return Verdict(False, t("loss.prop.zero", call=call, got=problem.text if got is None else
+                                    format_number(got[0])), counterexample=call, examples=count)
+    offset += len(zero)
+    for k, ((f_x, y), c) in enumerate(zip(shifts, (0.5, -3.0, 7.25, -0.125, 2.0, -11.5), strict=False)):
+        reply = replies[offset + k]
+        with np.errstate(all="ignore"):
+            want = float(np.mean(np.square(f_x - y)))  # c², up to the rounding of y + c
+        if judge(reply, want, (f_x, y)) is not None:
+            call = render_call("Loss", LOSS_NAMES, (f_x, y))
+            got = values[offset + k]
+            return Verdict(False, t("loss.prop.shift", call=call, c=c, expected=format_number(c * c),
+                                    got="?" if got is None else format_number(got[0])),
+                           counterexample=call, examples=count)
+    offset += len(shifts)
+    for k, (i, j) in enumerate(pairs):
+        n1, n2 = inputs[i][1].size, inputs[j][1].size
+        want = (n1 * expected[i] + n2 * expected[j]) / (n1 + n2)
+        if judge(replies[offset + k], want, joined[k]) is not None:
+            got = values[offset + k]
+            return Verdict(False, t("loss.prop.concat", n1=n1, n2=n2, l1=format_number(expected[i]),
+                                    l2=format_number(expected[j]), expected=format_number(want),
+                                    got="?" if got is None else format_number(got[0])),
+                           counterexample=render_call("Loss", LOSS_NAMES, joined[k]), examples=count)
+    return Verdict(True, examples=count)
+
+
+def selfcheck_gradient_values(ctx: CheckContext) -> Verdict:
+    """gradient_descent on stored fixed inputs; then, when the student's own Loss is right on its
+    fixed inputs, against a central finite difference of that Loss."""
+    stored = _stored_part(ctx, "gradient_descent")
+    inputs = [_arrays(args) for args in stored["inputs"]]
+    expected = [np.array(v, dtype=np.float64) for v in stored["expected"]]
+    session = ctx.session()
+    replies = session.map("gradient_descent", inputs)
+    judge = _judge_gradient(ctx.rtol)
+    failures = [(i, p) for i, r in enumerate(replies) if (p := judge(r, expected[i], inputs[i])) is not None]
+    if failures:
+        index, problem = failures[0]
+        misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, "values", replies, inputs, expected,
+                                  _gradient_scale_max) or problem.misconception
+        call = render_call("gradient_descent", GRADIENT_NAMES, inputs[index])
+        text = f"{call} {problem.text}"
+        return Verdict(False, with_misconception(text, misconception,
+                                                 _catalogue(ctx).explainer("gradient_descent")),
+                       counterexample=call, misconception=misconception, examples=len(inputs),
+                       details={"failed_examples": len(failures)})
+    # The slope of the student's own Loss, once that Loss is right on its fixed inputs.
+    loss = _stored(ctx).get("Loss", {}).get("values", {})
+    loss_inputs = [_arrays(args) for args in loss.get("inputs", [])]
+    loss_replies = session.map("Loss", loss_inputs) if loss_inputs else []
+    judge_loss = _judge_loss(ctx.rtol)
+    if not loss_inputs or any(judge_loss(r, float(v), a) is not None
+                              for r, v, a in zip(loss_replies, loss["expected"], loss_inputs, strict=True)):
+        return Verdict(True, examples=len(inputs), details={"finite_difference": "skipped"})
+    small = [i for i, (_, _, X, y) in enumerate(inputs) if np.max(np.abs(X)) <= 10 and np.max(np.abs(y)) <= 10][:6]
+    argsets = []
+    steps = []
+    for i in small:
+        w0, w1, X, y = inputs[i]
+        h0, h1 = 1e-3 * (1 + abs(w0)), 1e-3 * (1 + abs(w1))
+        steps.append((h0, h1))
+        argsets += [(w0 + h0 + w1 * X, y), (w0 - h0 + w1 * X, y), (w0 + (w1 + h1) * X, y), (w0 + (w1 - h1) * X, y)]
+    values = session.map("Loss", argsets)
+    for k, i in enumerate(small):
+        got = [as_scalar(r.value).values if r.kind == "returned" and r.value is not None else None
+               for r in values[4 * k:4 * k + 4]]
+        if any(v is None for v in got):
+            continue
+        a, b, c, d = (float(v[0]) for v in got if v is not None)
+        h0, h1 = steps[k]
+        slope = np.array([(a - b) / (2 * h0), (c - d) / (2 * h1)])
+        mine = reply_numbers(replies[i])
+        assert mine is not None
+        scale = _gradient_scale(*inputs[i]) + 1e-6 * (abs(a) + abs(c)) / np.array([h0, h1])
+        if not close(mine, slope, 1e-6, scale):
+            call = render_call("gradient_descent", GRADIENT_NAMES, inputs[i])
+            return Verdict(False, t("grad.prop.finite_difference", call=call, got=format_array(mine),
+                                    expected=format_array(slope)), counterexample=call, examples=len(inputs))
+    return Verdict(True, examples=len(inputs) + len(argsets))
+
+
+def selfcheck_gradient_trajectory(ctx: CheckContext) -> Verdict:
+    """The student's gradient with the update done here, 1000 iterations: the document's printed weights."""
+    session = ctx.session()
+    student, problem = _student_gradient_path(ctx, session, 0.2)
+    table = _table(ctx, student)
+    if problem is None and table["first_diverging"] is None:
+        return Verdict(True, examples=len(student))
+    first = problem or t("grad.document_path")
+    diverging = _diverging_text(table)
+    return Verdict(False, f"{first}; {diverging}" if diverging else first, examples=len(student), details=table)
+
+
+def selfcheck_update_run(ctx: CheckContext) -> Verdict:
+    """main() over all its iterations with gradient_descent returning fixed gradients in turn: every step,
+    and the checkpoints against w ← w − lr·gd applied to those gradients."""
+    X, _, lr, iterations, every = _data(ctx)
+    gradients = np.array(ctx.spec.data.get("selfcheck", {}).get("update_gradients", [[1.0, -2.0]]), dtype=np.float64)
+    session = ctx.session()
+    (reply,) = session.run("main", [], [_stand_ins(Script(list(gradients), record=(0, 1)), X)])
+    problem = _judge_steps(ctx, reply, gradients)
+    if problem is None:
+        return Verdict(True, examples=1)
+    misconception = _classify_update(ctx, [(reply, gradients)])
+    g = gradients[np.arange(iterations) % len(gradients)]
+    expected = -lr * np.cumsum(g, axis=0)
+    calls = reply.records.get("gradient_descent", np.zeros((0, 2)))
+    final = as_vector(reply.value, 2).values if reply.kind == "returned" and reply.value is not None else None
+    after = list(calls[1:]) + ([final] if final is not None else [])
+    student = [(float(after[i][0]), float(after[i][1])) if i < len(after) else None
+               for i in range(0, iterations, every)]
+    table = _table(ctx, student, expected[::every])
+    diverging = _diverging_text(table)
+    text = f"{problem}; {diverging}" if diverging else problem
+    return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("update")),
+                   examples=1, misconception=misconception, details=table)
+
+
+# ----------------------------------------------------- building the self-check data
+
+def _fixed_inputs(rng: np.random.Generator, count: int, gradient: bool) -> list[tuple[Any, ...]]:
+    """Inputs for the self-check: n from 1 to 8, shapes (n, 1) and (n,), magnitudes 1e-3 to 1e3,
+    rounded so that the stored file stays short and readable. Not the official grade's inputs."""
+    inputs: list[tuple[Any, ...]] = []
+    for k in range(count):
+        n = 1 + k % 8
+        shape = (n, 1) if k % 2 == 0 else (n,)
+        scale = (1.0, 1.0, 1e-3, 1e3)[k % 4] if k >= 8 else 1.0
+        a = np.round(rng.uniform(-10, 10, shape), 3) * scale
+        b = np.round(rng.uniform(-10, 10, shape), 3) * scale
+        if gradient:
+            w0, w1 = (float(v) for v in np.round(rng.uniform(-5, 5, 2), 3))
+            inputs.append((w0, w1, a, b))
+        else:
+            inputs.append((a, b))
+    return inputs
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value] if value.ndim else _plain(value.item())
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def build_selfcheck_data(spec_data: dict[str, Any], reference: Any, catalogue: Catalogue) -> dict[str, Any]:
+    """The numbers the self-check needs (run only where the reference is: the build step, never students)."""
+    options = spec_data.get("selfcheck", {})
+    rng = np.random.default_rng(int(options.get("seed", 1)))
+    count = int(options.get("fixed_inputs", 40))
+    loss_inputs = _fixed_inputs(rng, count, gradient=False)
+    gradient_inputs = _fixed_inputs(rng, count, gradient=True)
+
+    def wrong(part: str, names: tuple[str, ...], inputs: list[Any]) -> dict[str, Any]:
+        return {m.id: [[_plain(evaluate(expr, names, args)) for args in inputs] for expr in m.exprs]
+                for m in catalogue.of(part) if m.exprs}
+
+    with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+        loss_expected = [float(np.asarray(reference.Loss(*args), dtype=np.float64).ravel()[0]) for args in loss_inputs]
+        gradient_expected = [np.asarray(reference.gradient_descent(*args), dtype=np.float64).ravel()
+                             for args in gradient_inputs]
+    trajectory = loss_trajectory_inputs(spec_data["data"])
+    return {
+        "format": 1,
+        "about": "Fixed inputs, their expected values and the values of typical mistakes, for the self-check.",
+        "Loss": {
+            "values": {"inputs": _plain(loss_inputs), "expected": _plain(loss_expected),
+                       "misconceptions": wrong("Loss", LOSS_NAMES, loss_inputs)},
+            "trajectory": {"misconceptions": wrong("Loss", LOSS_NAMES, trajectory)},
+        },
+        "gradient_descent": {
+            "values": {"inputs": _plain(gradient_inputs), "expected": _plain(gradient_expected),
+                       "misconceptions": wrong("gradient_descent", GRADIENT_NAMES, gradient_inputs)},
+        },
+    }
