@@ -110,6 +110,18 @@ class OutputCollector:
         self._thread.join(timeout)
 
 
+def _not_dumpable() -> None:
+    """In the fallback without root, the submission runs as the grader's own user: make this
+    process's /proc entries (environ, mem, cwd) root's and refuse ptrace, so that it cannot read
+    the grader's environment or memory. (Its other processes stay visible: see SECURITY.md.)"""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
+
+
 def _encode_arg(value: Any) -> dict[str, Any]:
     if isinstance(value, np.ndarray):
         return wire.encode_array(value)
@@ -121,6 +133,8 @@ class Sandbox:
 
     def __init__(self, isolation: isolation_mod.Isolation | None = None) -> None:
         self.isolation = isolation or isolation_mod.detect()
+        if self.isolation.mode != "bubblewrap" and os.geteuid() != 0:
+            _not_dumpable()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._control = parent
         command = isolation_mod.zygote_command(self.isolation, child.fileno())
@@ -175,7 +189,8 @@ class Sandbox:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         try:
-            self._request({"op": "start", "id": ident, "limits": limits.for_sandbox()},
+            self._request({"op": "start", "id": ident,
+                           "limits": {**limits.for_sandbox(), "output_kb": limits.output_kb}},
                           [theirs.fileno(), out_w])
         finally:
             theirs.close()
@@ -288,7 +303,10 @@ class SubmissionProcess:
             self._sock = None
 
     def output_text(self) -> str:
-        return "".join(o.text() for o in self.outputs)
+        """What the submission printed, over all its restarts, within the spec's output_kb."""
+        text = "".join(o.text() for o in self.outputs)
+        limit = self.limits.output_kb * 1024
+        return text if len(text.encode()) <= limit else text.encode()[:limit].decode("utf-8", "ignore")
 
     def close(self) -> None:
         if self._sock is not None:

@@ -22,9 +22,9 @@ HARNESS_DIR = Path(__file__).resolve().parent / "inside"
 SANDBOX_PACKAGES = ("numpy",)
 ISOLATION_ENV = "GRADER_ISOLATION"  # "fallback" forces the weaker mode (for tests)
 
-FALLBACK_NOTE = ("weaker isolation: bubblewrap is not available, so the submission ran with "
-                 "resource limits, its own session and a scratch folder, but without private "
-                 "namespaces (it could read world-readable files and reach the network)")
+FALLBACK_NOTE = ("weaker isolation: bubblewrap is not available, so the submission ran with resource limits, "
+                 "its own session and a scratch folder, but without private namespaces (it could read "
+                 "world-readable files, see other processes and reach the network)")
 
 
 @dataclass(frozen=True)

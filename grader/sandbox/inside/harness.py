@@ -272,13 +272,16 @@ def _pack_records(rows: list[list[Any]]) -> dict[str, Any]:
     return encoded
 
 
-def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool, own_uid: bool = False) -> None:
+def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool, own_uid: bool = False,
+                     output_limit: int = OUTPUT_LIMIT) -> None:
     """Load once, then fork a fresh session per check so that checks cannot share state.
 
     pid_one: this process is the init of the submission's PID namespace; own_uid: it runs
     under a uid no other process uses. Either way kill(-1) reaches exactly what it started."""
-    sys.stdout = _BoundedWriter(1, OUTPUT_LIMIT)
-    sys.stderr = _BoundedWriter(2, OUTPUT_LIMIT)
+    # A courtesy that keeps a chatty loop cheap; the bound that holds is the grader's (it keeps
+    # output_kb of whatever arrives, os.write and children included).
+    sys.stdout = _BoundedWriter(1, output_limit)
+    sys.stderr = _BoundedWriter(2, output_limit)
     namespace, notes = load(units)
     defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))[:200]
     wire.send(sock, {"op": "loaded", "notes": notes[:50], "defined": defined})
