@@ -1,0 +1,317 @@
+"""The sandbox client on its own: how every misbehaviour of a student's process surfaces.
+
+Timeouts, exits and malformed frames become SessionLost("timeout" | "exited" | "protocol"),
+the next session after any of them starts a fresh process, the student's environment is
+scrubbed and its descriptors are its own. Both isolation modes run.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from grader.sandbox import isolation
+from grader.sandbox.client import Sandbox, SessionLost, SubmissionProcess
+from grader.spec import Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_NAME = "GRADER_TEST_SECRET"
+SECRET = f"sandbox-secret-{uuid.uuid4().hex}"
+BWRAP = os.environ.get(isolation.ISOLATION_ENV) != "fallback" and isolation.detect().mode == "bubblewrap"
+LIMITS = Limits(load_seconds=5, check_seconds=2, output_kb=4)
+
+CODE = '''
+import os
+import socket
+import struct
+import sys
+import time
+
+import numpy as np
+
+counter = [0]
+
+
+def ok(x):
+    return x + 1
+
+
+def spin():
+    while True:
+        pass
+
+
+def die():
+    os._exit(3)
+
+
+def leave():
+    sys.exit(0)
+
+
+def _channel():
+    for fd in range(3, 64):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        if sock.family == socket.AF_UNIX:
+            return sock
+        sock.detach()
+    raise RuntimeError("no channel")
+
+
+def garbage():
+    _channel().sendall(struct.pack(">I", 5) + b"hello")
+    time.sleep(5)
+
+
+def huge_header():
+    _channel().sendall(struct.pack(">I", 0xFFFFFFF0))
+    time.sleep(5)
+
+
+def odd_reply():
+    sock = _channel()
+    data = b'{"op": "weird"}'
+    sock.sendall(struct.pack(">I", len(data)) + data)
+    time.sleep(5)
+
+
+def forge_ahead():
+    """Writes a valid-looking reply for a later call, then answers; the grader must not be fooled."""
+    sock = _channel()
+    import json, base64
+    value = {"t": "number", "type": "float", "dtype": "float64", "raw": "float64",
+             "b64": base64.b64encode(np.array([42.0]).tobytes()).decode()}
+    for message in ({"op": "returned", "value": value}, {"op": "session_end", "status": 0}):
+        data = json.dumps(message).encode()
+        sock.sendall(struct.pack(">I", len(data)) + data)
+    return 1.0
+
+
+def count():
+    counter[0] += 1
+    return counter[0]
+
+
+def environment():
+    raise RuntimeError(repr(sorted(os.environ.items())))
+
+
+def descriptors():
+    raise RuntimeError(repr(sorted(int(fd) for fd in os.listdir("/proc/self/fd"))))
+
+
+def chatter():
+    for _ in range(1000):
+        print("x" * 100)
+    os.write(1, b"y" * 100000)
+    return 0.0
+
+
+def identity():
+    raise RuntimeError(repr((os.getuid(), os.getgid())))
+'''
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param("bubblewrap", marks=pytest.mark.skipif(not BWRAP, reason="bubblewrap is not usable here")),
+    "fallback"])
+def box(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    saved = os.environ.get(SECRET_NAME)
+    os.environ[SECRET_NAME] = SECRET
+    try:
+        mode = request.param
+        with Sandbox(isolation.Isolation(mode, None if mode == "bubblewrap" else isolation.FALLBACK_NOTE)) as sandbox:
+            sandbox.versions
+            yield sandbox
+    finally:
+        if saved is None:
+            os.environ.pop(SECRET_NAME, None)
+        else:
+            os.environ[SECRET_NAME] = saved
+
+
+@pytest.fixture()
+def proc(box: Sandbox) -> Iterator[SubmissionProcess]:
+    process = box.open([{"label": "submission.py", "source": CODE}], LIMITS)
+    assert process.load_problem is None, process.load_problem
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+def _value(process: SubmissionProcess, name: str, *args: object, seconds: float = 2.0) -> float:
+    session = process.session(seconds)
+    try:
+        reply = session.call(name, *args)
+    finally:
+        session.end()
+    assert reply.kind == "returned" and reply.value is not None, reply
+    return reply.value.scalar()
+
+
+def _raised(process: SubmissionProcess, name: str) -> str:
+    session = process.session(2.0)
+    try:
+        reply = session.call(name)
+    finally:
+        session.end()
+    assert reply.kind == "raised" and reply.error is not None, reply
+    return reply.error.message
+
+
+def _lost(process: SubmissionProcess, name: str, seconds: float = 2.0) -> SessionLost:
+    session = process.session(seconds)
+    with pytest.raises(SessionLost) as caught:
+        session.call(name)
+    session.end()
+    return caught.value
+
+
+def test_a_call_returns_plain_float64(proc: SubmissionProcess) -> None:
+    assert _value(proc, "ok", np.float64(1.5)) == 2.5
+    assert "ok" in proc.defined
+
+
+def test_timeout_then_restart(proc: SubmissionProcess) -> None:
+    started = time.monotonic()
+    lost = _lost(proc, "spin", seconds=0.5)
+    assert lost.kind == "timeout"
+    assert time.monotonic() - started < 3
+    assert not proc.alive  # the whole submission was killed ...
+    assert _value(proc, "ok", 1.0) == 2.0  # ... and the next session starts it again
+
+
+def test_exit_is_exited(proc: SubmissionProcess) -> None:
+    assert _lost(proc, "die").kind == "exited"
+    assert _value(proc, "ok", 2.0) == 3.0
+
+
+def test_sys_exit_in_a_function_is_an_exception(proc: SubmissionProcess) -> None:
+    assert "SystemExit" in _raised(proc, "leave")
+    assert _value(proc, "ok", 2.0) == 3.0
+
+
+@pytest.mark.parametrize("name", ["garbage", "huge_header", "odd_reply"])
+def test_malformed_frames_are_protocol_errors(proc: SubmissionProcess, name: str) -> None:
+    assert _lost(proc, name).kind == "protocol"
+    assert _value(proc, "ok", 3.0) == 4.0
+
+
+def test_forged_frames_do_not_reach_the_next_session(proc: SubmissionProcess) -> None:
+    session = proc.session(2.0)
+    first = session.call("forge_ahead")
+    assert first.value is not None and first.value.scalar() == 42.0  # a forged frame reads as a returned value
+    session.end()  # reads the forged end of session; the real reply and end are still queued
+    assert _value(proc, "ok", 5.0) == 6.0  # the next session skips to its own start
+
+
+def test_each_session_is_a_fresh_fork(proc: SubmissionProcess) -> None:
+    assert _value(proc, "count") == 1
+    assert _value(proc, "count") == 1
+
+
+def test_environment_is_scrubbed(proc: SubmissionProcess) -> None:
+    text = _raised(proc, "environment")
+    assert SECRET not in text and SECRET_NAME not in text
+    names = set(eval(text.split(": ", 1)[1]))  # noqa: S307 - a repr of our own list of pairs
+    assert {name for name, _ in names} <= {"PATH", "HOME", "LANG", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+
+
+def test_only_its_own_descriptors(proc: SubmissionProcess) -> None:
+    text = _raised(proc, "descriptors")
+    fds = eval(text.split(": ", 1)[1])  # noqa: S307
+    # stdin, stdout, stderr, the channel, and the one listdir opened
+    assert len(fds) <= 5 and fds[:3] == [0, 1, 2], fds
+
+
+def test_runs_unprivileged_under_its_own_uid(box: Sandbox, proc: SubmissionProcess) -> None:
+    uid, gid = eval(_raised(proc, "identity").split(": ", 1)[1])  # noqa: S307
+    if os.geteuid() != 0:
+        return  # the grader's own user (the fallback) or that user in a user namespace (bubblewrap)
+    assert uid != 0 and gid != 0 and uid in range(1_700_000_000, 1_800_000_000)
+    other = box.open([{"label": "other.py", "source": CODE}], LIMITS)
+    try:
+        other_uid, _ = eval(_raised(other, "identity").split(": ", 1)[1])  # noqa: S307
+    finally:
+        other.close()
+    assert other_uid != uid  # a process limit and kill(-1) of its own
+
+
+def test_output_is_bounded(proc: SubmissionProcess) -> None:
+    assert _value(proc, "chatter") == 0.0
+    proc.close()
+    for output in proc.outputs:
+        output.wait(2.0)
+    assert len(proc.output_text().encode()) <= LIMITS.output_kb * 1024
+
+
+def test_load_timeout(box: Sandbox) -> None:
+    process = box.open([{"label": "slow.py", "source": "x = [0 for _ in iter(int, 1)]"}],
+                       Limits(load_seconds=0.5, check_seconds=1))
+    try:
+        assert process.load_problem is not None and "longer than" in process.load_problem
+        with pytest.raises(SessionLost):
+            process.session(1.0)
+    finally:
+        process.close()
+
+
+def test_exit_at_load_is_a_load_problem(box: Sandbox) -> None:
+    process = box.open([{"label": "gone.py", "source": "import os\n_ = os._exit(0)\n"}], LIMITS)
+    try:
+        assert process.load_problem is not None and "ended while its code was being loaded" in process.load_problem
+    finally:
+        process.close()
+
+
+def test_many_submissions_in_one_worker(box: Sandbox) -> None:
+    for _ in range(5):
+        process = box.open([{"label": "s.py", "source": textwrap.dedent(CODE)}], LIMITS)
+        try:
+            assert _value(process, "ok", 0.0) == 1.0
+        finally:
+            process.close()
+
+
+# ------------------------------------------------------------------ the bubblewrap command
+
+
+def test_bwrap_command_hides_the_repository() -> None:
+    command = isolation.zygote_command(isolation.Isolation("bubblewrap", None), 5)
+    joined = " ".join(command)
+    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--clearenv", "--die-with-parent",
+                 "--new-session"):
+        assert flag in command
+    sources = [command[i + 1] for i, arg in enumerate(command) if arg in ("--ro-bind", "--bind")]
+    harness = str(isolation.HARNESS_DIR)
+    for source in sources:
+        assert source == harness or not source.startswith(str(ROOT)), f"{source} exposes the repository"
+    assert "--bind" not in command  # nothing is mounted writable
+    assert str(ROOT / "solutions") not in joined
+
+
+def test_bwrap_parents_are_traversable() -> None:
+    command = isolation.zygote_command(isolation.Isolation("bubblewrap", None), 5)
+    prefix = os.path.realpath(__import__("sys").base_prefix)
+    made = [command[i + 3] for i, arg in enumerate(command) if arg == "--perms" and command[i + 2] == "--dir"]
+    parent = os.path.dirname(prefix)
+    while parent not in ("/", "") and not parent.startswith("/usr"):
+        assert parent in made
+        parent = os.path.dirname(parent)
+
+
+def test_fallback_is_forced_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(isolation.ISOLATION_ENV, "fallback")
+    detected = isolation.detect()
+    assert detected.mode == "fallback" and detected.note == isolation.FALLBACK_NOTE
