@@ -153,7 +153,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------ misconceptions
     "misconception.named": {
         "en": "This looks like a known mistake: {name}. Look again at {formula}.",
-        "ko": "자주 하는 실수로 보입니다: {name}. {formula}을(를) 다시 확인하세요.",
+        "ko": "자주 하는 실수로 보입니다: {name}. 다시 확인할 곳: {formula}.",
     },
     "misconception.example": {"en": "For example: {example}", "ko": "예: {example}"},
     "misconception.label": {"en": "mistake", "ko": "실수"},
@@ -187,6 +187,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status.timeout": {"en": "timed out", "ko": "시간 초과"},
     # ------------------------------------------------------------ command line and notebook
     "cli.no_such_file": {"en": "{path}: no such file", "ko": "{path}: 파일이 없습니다"},
+    "cli.no_reference": {
+        "en": "this copy has no reference solution, so it cannot grade officially; use --self-check",
+        "ko": "이 사본에는 정답 코드가 없어 공식 채점을 할 수 없습니다. --self-check를 사용하세요",
+    },
     "cli.prefix": {"en": "grade: {message}", "ko": "grade: {message}"},
     "notebook.nothing": {
         "en": "No code to check yet: run the cells that define Loss, gradient_descent and main first.",

@@ -1,8 +1,16 @@
-"""The human report for a terminal: per TODO, score / max and what was wrong."""
+"""The human report for a terminal: per TODO, a verdict, score / max and what was wrong.
+
+A failed trajectory check adds a compact side-by-side table of the student's checkpoints
+against the document's (or the expected ones), with the first diverging row marked. Every
+word comes from the message catalogue, in the current language.
+"""
 
 from __future__ import annotations
 
-from grader.results import SubmissionResult
+from typing import Any
+
+from grader.messages import t
+from grader.results import CheckResult, SubmissionResult
 
 _MARK = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⏱"}
 
@@ -11,31 +19,75 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def _number(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _pair(values: list[float] | None) -> str:
+    return t("table.not_reached") if values is None else f"{_number(values[0])}, {_number(values[1])}"
+
+
+def checkpoint_table(details: dict[str, Any]) -> list[str]:
+    """iteration | your w0, w1 | document's w0, w1, with a marker on the first diverging row."""
+    rows = details.get("checkpoints")
+    if not rows:
+        return []
+    first = details.get("first_diverging")
+    other = t("table.expected") if details.get("against") == "expected" else t("table.document")
+    cells = [(str(r["iteration"]), _pair(r["student"]), _pair(r["document"]),
+              ("✔" if r["ok"] else "✘") + (f" {t('table.marker')}" if r["iteration"] == first else ""))
+             for r in rows]
+    header = (t("table.iteration"), t("table.yours"), other, "")
+    widths = [max(_width(c[i]) for c in [header, *cells]) for i in range(3)]
+    return [" | ".join(_pad(cell, widths[i]) if i < 3 else cell for i, cell in enumerate(line)).rstrip()
+            for line in [header, *cells]]
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: Hangul and other wide characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _check_lines(check: CheckResult) -> list[str]:
+    inputs = f" [{t('report.inputs', count=check.examples)}]" if check.examples else ""
+    lines = [f"      {_MARK.get(check.status, '?')} {check.title}{inputs}"]
+    lines += [f"          {text}" for text in check.feedback.splitlines()]
+    if check.status != "passed" and isinstance(check.details, dict):
+        lines += [f"          {row}" for row in checkpoint_table(check.details)]
+    return lines
+
+
 def render(result: SubmissionResult, *, verbose: bool = False) -> str:
+    selfcheck = result.mode == "self-check"
     lines = [f"{result.submission}: {_points(result.score)} / {_points(result.max_score)}"
-             + ("  (self-check)" if result.mode == "self-check" else "")]
+             + (f"  ({t('report.self_check')})" if selfcheck else "")]
     if result.error:
-        lines.append(f"  error: {result.error}")
+        lines.append(f"  {t('report.error')}: {result.error}")
     for part in result.parts:
-        mark = "✔" if part.score >= part.max_score else "✘"
-        lines.append(f"  {mark} {part.title}  {_points(part.score)} / {_points(part.max_score)}")
+        full = part.score >= part.max_score
+        verdict = t("report.correct") if full else t("report.not_yet")
+        lines.append(f"  {'✔' if full else '✘'} {part.title}  {_points(part.score)} / {_points(part.max_score)}"
+                     f"  ({verdict})")
         if result.error:
             continue
         for check in part.checks:
             if check.passed and not verbose:
                 continue
-            lines.append(f"      {_MARK.get(check.status, '?')} {check.title}"
-                         + (f" [{check.examples} inputs]" if check.examples else ""))
-            for text in check.feedback.splitlines():
-                lines.append(f"          {text}")
+            lines += _check_lines(check)
     if result.notes:
-        lines.append("  notes:")
+        lines.append(f"  {t('report.notes')}:")
         lines += [f"    - {note}" for note in result.notes]
     if result.isolation_note:
-        lines.append(f"  isolation: {result.isolation_note}")
+        lines.append(f"  {t('report.isolation')}: {result.isolation_note}")
     if result.provenance:
         p = result.provenance
-        lines.append(f"  reproducible with: grader {p.grader_version}, spec sha256 {p.spec_sha256[:12]}, "
-                     f"Hypothesis {p.hypothesis_version} (seed {p.hypothesis_seed}), numpy {p.numpy_version}, "
-                     f"Python {p.python_version}, isolation {p.isolation}")
+        lines.append("  " + t("report.reproducible", grader=p.grader_version, spec=p.spec_sha256[:12],
+                                hypothesis=p.hypothesis_version, seed=p.hypothesis_seed, numpy=p.numpy_version,
+                                python=p.python_version, isolation=p.isolation))
     return "\n".join(lines)
