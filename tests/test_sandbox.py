@@ -27,7 +27,7 @@ SECRET = f"sandbox-secret-{uuid.uuid4().hex}"
 BWRAP = os.environ.get(isolation.ISOLATION_ENV) != "fallback" and isolation.detect().mode == "bubblewrap"
 LIMITS = Limits(load_seconds=5, check_seconds=2, output_kb=4)
 
-CODE = '''
+CODE = r'''
 import os
 import socket
 import struct
@@ -115,6 +115,11 @@ def chatter():
         print("x" * 100)
     os.write(1, b"y" * 100000)
     return 0.0
+
+
+def escapes():
+    print("\x1b[2J\x1b[1;1Hfake: 10 / 10\r\u202e")
+    raise ValueError("\x1b[1A\x1b[2K\rsubmission.py: 10 / 10\u202e\x9b\nsecond line\ttab")
 
 
 def identity():
@@ -315,3 +320,24 @@ def test_fallback_is_forced_by_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(isolation.ISOLATION_ENV, "fallback")
     detected = isolation.detect()
     assert detected.mode == "fallback" and detected.note == isolation.FALLBACK_NOTE
+
+
+def test_map_streams_unless_independent(proc: SubmissionProcess) -> None:
+    session = proc.session(5.0)
+    try:
+        streamed = session.map("ok", [(1.0,), (2.0,), (3.0,)])
+        batched = session.map("ok", [(1.0,), (2.0,), (3.0,)], independent=True)
+    finally:
+        session.end()
+    assert [r.value.scalar() for r in streamed if r.value] == [2.0, 3.0, 4.0]
+    assert [r.value.scalar() for r in batched if r.value] == [2.0, 3.0, 4.0]
+
+
+def test_control_characters_never_reach_the_grader(proc: SubmissionProcess) -> None:
+    message = _raised(proc, "escapes")
+    assert "\x1b" not in message and "\r" not in message and "\u202e" not in message and "\x9b" not in message
+    assert "\nsecond line\ttab" in message  # newline and tab are kept
+    proc.close()
+    for output in proc.outputs:
+        output.wait(2.0)
+    assert "fake: 10 / 10" in proc.output_text() and "\x1b" not in proc.output_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import secrets
 import socket
 import struct
@@ -28,6 +29,36 @@ from grader.spec import Limits
 from grader.values import Value, from_wire
 
 _ids = itertools.count(1)
+
+# Text from the student's process ends up in reports read on terminals: control characters
+# (ESC sequences that move the cursor and rewrite a line, CR, C1) and bidirectional overrides
+# could redraw the real report. Newline and tab stay. In JSON they arrive as \uXXXX escapes
+# (a raw control character is invalid JSON), so they are replaced before parsing.
+_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")  # one JSON escape, so that an escaped backslash is one unit
+_RAW_CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]")
+
+
+def _defuse_one(match: re.Match[bytes]) -> bytes:
+    escape = match.group(0)
+    if escape[1:2] in b"bfr":
+        return b"\\ufffd"
+    if escape[1:2] == b"u" and _RAW_CONTROL.match(chr(int(escape[2:], 16))):
+        return b"\\ufffd"
+    return escape
+
+
+# The same characters sent raw (valid UTF-8 in a JSON string; raw C0 is rejected by the parser).
+_RAW_UTF8 = re.compile(rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\xc2[\x80-\x9f]")
+
+
+def _defuse(payload: bytes) -> bytes:
+    payload = _RAW_UTF8.sub("\ufffd".encode(), payload)
+    return _ESCAPE.sub(_defuse_one, payload) if b"\\" in payload else payload
+
+
+def printable(text: str) -> str:
+    """Student text with its control characters (but newline and tab) replaced by U+FFFD."""
+    return _RAW_CONTROL.sub("\ufffd", text)
 
 
 class SessionLost(Exception):
@@ -304,7 +335,7 @@ class SubmissionProcess:
 
     def output_text(self) -> str:
         """What the submission printed, over all its restarts, within the spec's output_kb."""
-        text = "".join(o.text() for o in self.outputs)
+        text = printable("".join(o.text() for o in self.outputs))
         limit = self.limits.output_kb * 1024
         return text if len(text.encode()) <= limit else text.encode()[:limit].decode("utf-8", "ignore")
 
@@ -323,7 +354,7 @@ def _receive(sock: socket.socket, deadline: float) -> dict[str, Any]:
     if size > wire.MAX_FRAME_BYTES:
         raise SessionLost("protocol", "oversized reply")
     try:
-        return wire.parse(_read_exact(sock, size, deadline))
+        return wire.parse(_defuse(_read_exact(sock, size, deadline)))
     except wire.WireError as error:
         raise SessionLost("protocol", str(error)) from None
 
@@ -411,13 +442,23 @@ class Session:
         self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
         return self._decode(self._recv())
 
-    def map(self, name: str, argsets: Sequence[Sequence[Any]]) -> list[Reply]:
+    def map(self, name: str, argsets: Sequence[Sequence[Any]], *, independent: bool = False) -> list[Reply]:
         """One call per argument set, each sent only after the previous answer came back.
 
-        Never as one batch: a batch would put every later input in the student's process while
-        it answers the first, and along a trajectory the next point gives the expected answer
-        away (the reference's gradient is (w_k - w_k+1) / lr)."""
-        return [self.call(name, *args) for args in argsets]
+        Not as one batch by default: a batch puts every later input in the student's process
+        while it answers the first, and along a trajectory the next point gives the expected
+        answer away (the reference's gradient is (w_k - w_k+1) / lr). `independent=True` (inputs
+        that say nothing about each other's answers, such as drawn examples) sends one batch,
+        which saves a round trip per call."""
+        if not independent:
+            return [self.call(name, *args) for args in argsets]
+        self._send({"op": "map", "name": name, "argsets": [[_encode_arg(a) for a in args] for args in argsets]})
+        message = self._recv()
+        results = message.get("results")
+        if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != len(argsets):
+            self._lost()
+            raise SessionLost("protocol", "bad batch reply")
+        return [self._decode(r) for r in results]
 
     def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, Script | Callback]]) -> list[Reply]:
         """Call `name` once per variant, with some of the submission's functions replaced."""

@@ -92,13 +92,12 @@ def _tasks_of(uid: int) -> int:
 
 def _drop_privileges(uid: int | None) -> None:
     """Become the submission's own uid (when started as root) and give up every capability for good."""
+    for capability in range(64):  # no capability can ever come back, not even through exec
+        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
     if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-    else:
-        for capability in range(64):
-            _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
