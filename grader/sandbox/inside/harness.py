@@ -300,12 +300,23 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: 
             try:
                 if not pid_one:
                     os.setpgid(0, 0)
+                _die_with_parent()
                 Session(sock, namespace).serve()
             finally:
                 os._exit(0)
         status = _wait_for(pid)
         _clear_leftovers(pid_one or own_uid, pid)
         wire.send(sock, {"op": "session_end", "status": status})
+
+
+def _die_with_parent() -> None:
+    """Without a PID namespace nothing else ends a session whose submission process was killed."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _wait_for(pid: int) -> int:

@@ -132,10 +132,13 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")
         os.chdir("/tmp")
     else:
-        os.setsid()
         os.chdir(scratch or "/")
+    # A session and process group of its own, in both modes: otherwise it would share the
+    # zygote's group, and kill(0) would reach the zygote whenever they share a uid.
+    os.setsid()
     _apply_limits(limits)  # before dropping privileges: RLIMIT_NPROC binds the uid we become
     _drop_privileges(uid)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8",
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
