@@ -61,7 +61,7 @@ def _grade(args: argparse.Namespace) -> SubmissionResult:
             from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
 
             return grade_selfcheck(args.submission, load_selfcheck_assignment(spec), sandbox)
-        if spec.reference is None:
+        if spec.reference is None or not spec.reference.is_file():
             raise UsageError(t("cli.no_reference"))
         assignment = load_assignment(spec)
         return grade_path(args.submission, assignment, sandbox)

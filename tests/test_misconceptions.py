@@ -1,0 +1,113 @@
+"""Every fixture with exactly one catalogued mistake gets feedback naming it, in Korean and English;
+the fixture mistakes that are not in the catalogue get a counterexample instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.messages import LANGUAGES, use
+from grader.pipeline import Assignment, grade_path
+from grader.properties import load_catalogue
+from grader.results import PartResult
+from grader.sandbox.client import Sandbox
+
+from .conftest import FIXTURES, ROOT
+
+CATALOGUE = load_catalogue(ROOT / "assignments" / "linreg" / "misconceptions.toml")
+
+# fixture mistake -> catalogue id (None: not in the catalogue, so a counterexample is expected)
+NAMED: dict[str, str | None] = {
+    "fail-Loss__absolute_error.py": "absolute_error",
+    "fail-Loss__divided_by_n_minus_1.py": "divided_by_n_minus_1",
+    "fail-Loss__flipped_operand_no_square.py": "no_square",
+    "fail-Loss__half_mse.py": "half_mse",
+    "fail-Loss__no_square.py": "no_square",
+    "fail-Loss__per_element_array.py": "per_element_array",
+    "fail-Loss__raises.py": None,
+    "fail-Loss__root_of_mean.py": "root_of_mean",
+    "fail-Loss__square_of_mean_error.py": "square_of_mean_error",
+    "fail-Loss__sum_instead_of_mean.py": "sum_instead_of_mean",
+    "fail-gradient_descent__flipped_sign.py": "flipped_sign",
+    "fail-gradient_descent__missing_factor_2.py": "missing_factor_2",
+    "fail-gradient_descent__missing_minus_one_in_w0.py": "missing_minus_one_in_w0",
+    "fail-gradient_descent__missing_x.py": "missing_x",
+    "fail-gradient_descent__prediction_without_w0.py": None,
+    "fail-gradient_descent__sum_instead_of_mean.py": "sum_instead_of_mean",
+    "fail-gradient_descent__swapped_entries.py": "swapped_entries",
+    "fail-gradient_descent__y_instead_of_x.py": "y_instead_of_x",
+    "fail-update__changed_iterations.py": "changed_iterations",
+    "fail-update__changed_lr.py": "changed_lr",
+    "fail-update__gradient_outside_loop.py": "gradient_outside_loop",
+    "fail-update__no_lr.py": "no_lr",
+    "fail-update__notebook_plus_sign.ipynb": "plus_instead_of_minus",
+    "fail-update__only_w0_updated.py": "only_w0_updated",
+    "fail-update__plus_instead_of_minus.py": "plus_instead_of_minus",
+    "fail-update__recompute_gradient_between_updates.py": "recompute_gradient_between_updates",
+    "fail-update__update_only_on_print_iterations.py": "update_only_on_print_iterations",
+    "fail-update__wrong_gradient_entry.py": "wrong_gradient_entry",
+}
+
+# The mistakes the exercise's issue asks the catalogue to know, per part.
+REQUIRED = {
+    "Loss": {"sum_instead_of_mean", "absolute_error", "no_square", "root_of_mean", "half_mse",
+             "square_of_mean_error", "per_element_array"},
+    "gradient_descent": {"missing_factor_2", "flipped_sign", "missing_x", "y_instead_of_x", "swapped_entries",
+                         "sum_instead_of_mean"},
+    "update": {"plus_instead_of_minus", "no_lr", "wrong_gradient_entry", "recompute_gradient_between_updates",
+               "changed_lr", "changed_iterations", "update_only_on_print_iterations"},
+}
+
+
+def _part(path: Path) -> str:
+    return path.name.split("__", 1)[0].split("-", 1)[1]
+
+
+def test_every_fail_fixture_is_mapped() -> None:
+    fails = {p.name for p in FIXTURES.iterdir() if p.name.startswith("fail-")}
+    assert fails == set(NAMED)
+
+
+def test_the_catalogue_knows_the_typical_mistakes() -> None:
+    for part, ids in REQUIRED.items():
+        assert ids <= {m.id for m in CATALOGUE.of(part)}, part
+    for name, ident in NAMED.items():
+        part = name.split("__", 1)[0].split("-", 1)[1]
+        assert ident is None or CATALOGUE.find(part, ident) is not None, name
+
+
+def _failed_part(result_parts: tuple[PartResult, ...], name: str) -> PartResult:
+    return next(p for p in result_parts if p.name == name)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_official_feedback_names_the_mistake(name: str, lang: str, assignment: Assignment,
+                                             sandbox: Sandbox) -> None:
+    path = FIXTURES / name
+    with use(lang):
+        result = grade_path(path, assignment, sandbox)
+    part = _failed_part(result.parts, _part(path))
+    failed = [c for c in part.checks if not c.passed]
+    assert failed
+    ident = NAMED[name]
+    if ident is None:
+        assert all(c.misconception is None for c in failed)
+        assert all(c.counterexample for c in failed), [c.feedback for c in failed]
+        return
+    entry = CATALOGUE.find(part.name, ident)
+    assert entry is not None
+    named = [c for c in failed if c.misconception == ident]
+    assert named, [(c.id, c.misconception) for c in failed]
+    for check in named:
+        assert entry.name(lang) in check.feedback
+        assert entry.formula(lang) in check.feedback
+        for expr in entry.exprs:  # the feedback names the mistake; it never prints code
+            assert expr not in check.feedback
+
+
+def test_counts_of_named_and_counterexample_fixtures() -> None:
+    named = [n for n, ident in NAMED.items() if ident is not None]
+    fallback = [n for n, ident in NAMED.items() if ident is None]
+    assert (len(named), len(fallback)) == (26, 2)

@@ -1,0 +1,213 @@
+"""The self-check: without the reference, it agrees with the official grade on every honest fixture,
+names the same mistakes, and works in a copy of the project that has no solutions/ folder."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.messages import use
+from grader.pipeline import Assignment, grade_path
+from grader.results import SubmissionResult
+from grader.sandbox.client import Sandbox
+from grader.selfcheck import build, data_path, grade_selfcheck, load_selfcheck_assignment, render, selfcheck_spec
+from grader.spec import load_spec
+
+from .conftest import FIXTURES, ROOT, SPEC_PATH
+from .test_misconceptions import CATALOGUE, NAMED
+
+HONEST = sorted(p for p in FIXTURES.iterdir() if p.name.startswith(("pass__", "fail-", "timeout-")))
+
+
+@pytest.fixture(scope="module")
+def selfcheck() -> Assignment:
+    return load_selfcheck_assignment(load_spec(SPEC_PATH))
+
+
+@pytest.fixture(scope="module")
+def graded(assignment: Assignment, selfcheck: Assignment,
+           sandbox: Sandbox) -> dict[str, tuple[SubmissionResult, SubmissionResult]]:
+    return {p.name: (grade_path(p, assignment, sandbox), grade_selfcheck(p, selfcheck, sandbox)) for p in HONEST}
+
+
+def _full(result: SubmissionResult) -> dict[str, bool]:
+    return {p.name: p.score >= p.max_score for p in result.parts}
+
+
+def test_selfcheck_never_loads_the_reference(selfcheck: Assignment) -> None:
+    assert selfcheck.reference is None
+    assert selfcheck.spec.reference is None
+    official = load_spec(SPEC_PATH)
+    assert [(p.name, p.max_score) for p in selfcheck.spec.parts] == [(p.name, p.max_score) for p in official.parts]
+
+
+def test_the_stored_data_is_up_to_date() -> None:
+    spec = load_spec(SPEC_PATH)
+    assert data_path(spec).read_text(encoding="utf-8") == render(build(spec)), \
+        "run: python -m grader.selfcheck build"
+
+
+def test_the_stored_data_holds_numbers_only() -> None:
+    data = json.loads(data_path(load_spec(SPEC_PATH)).read_text(encoding="utf-8"))
+
+    def leaves(value: object) -> list[object]:
+        if isinstance(value, dict):
+            return [leaf for key, item in value.items() if key != "about" for leaf in leaves(item)]
+        if isinstance(value, list):
+            return [leaf for item in value for leaf in leaves(item)]
+        return [value]
+
+    assert all(leaf is None or isinstance(leaf, (int, float)) for leaf in leaves(data))
+
+
+@pytest.mark.parametrize("name", [p.name for p in HONEST])
+def test_selfcheck_agrees_with_the_official_grade(name: str, graded: dict[str, tuple[SubmissionResult,
+                                                                                      SubmissionResult]]) -> None:
+    official, mine = graded[name]
+    assert _full(mine) == _full(official), "\n".join(f"{p.name}: {p.feedback}" for p in mine.parts)
+    assert mine.mode == "self-check" and official.mode == "official"
+    assert mine.max_score == official.max_score
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_selfcheck_names_the_same_mistakes(name: str, graded: dict[str, tuple[SubmissionResult,
+                                                                               SubmissionResult]]) -> None:
+    _, mine = graded[name]
+    part = name.split("__", 1)[0].split("-", 1)[1]
+    found = {c.misconception for p in mine.parts if p.name == part for c in p.checks if not c.passed}
+    ident = NAMED[name]
+    if ident is None:
+        assert found == {None}
+    else:
+        assert ident in found
+        entry = CATALOGUE.find(part, ident)
+        assert entry is not None
+        feedback = "\n".join(c.feedback for p in mine.parts for c in p.checks)
+        assert entry.name("en") in feedback
+
+
+def test_selfcheck_in_korean(selfcheck: Assignment, sandbox: Sandbox) -> None:
+    with use("ko"):
+        result = grade_selfcheck(FIXTURES / "fail-gradient_descent__missing_factor_2.py", selfcheck, sandbox)
+    entry = CATALOGUE.find("gradient_descent", "missing_factor_2")
+    assert entry is not None
+    feedback = "\n".join(c.feedback for p in result.parts for c in p.checks)
+    assert entry.name("ko") in feedback and entry.formula("ko") in feedback
+    assert "공식 채점" in result.notes[0]
+
+
+def test_a_failed_trajectory_has_the_checkpoint_table(graded: dict[str, tuple[SubmissionResult,
+                                                                                SubmissionResult]]) -> None:
+    from grader.report.terminal import render as render_terminal
+
+    _, mine = graded["fail-gradient_descent__prediction_without_w0.py"]
+    check = next(c for p in mine.parts for c in p.checks if c.id == "self-gradient-trajectory")
+    assert check.details["first_diverging"] == 100
+    assert len(check.details["checkpoints"]) == 10
+    text = render_terminal(mine)
+    assert "first difference" in text and "document's w0, w1" in text
+
+
+def test_the_selfcheck_report_says_the_official_grade_may_run_more(graded: dict[str, tuple[
+        SubmissionResult, SubmissionResult]]) -> None:
+    from grader.report.terminal import render as render_terminal
+
+    _, mine = graded["pass__reference.py"]
+    assert "The official grade may run more checks." in render_terminal(mine)
+
+
+def _run(args: list[str], cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(pythonpath), "LANG": "C.UTF-8"}
+    env.pop("LC_ALL", None)
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], capture_output=True, text=True,
+                          encoding="utf-8", cwd=cwd, env=env, timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def copy_without_solutions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("project")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "grader", copy / "grader", ignore=ignore)
+    shutil.copytree(ROOT / "assignments", copy / "assignments", ignore=ignore)
+    shutil.copytree(FIXTURES, copy / "submissions")
+    assert not (copy / "solutions").exists()
+    return copy
+
+
+@pytest.mark.parametrize("name, code", [("pass__reference.py", 0), ("pass__notebook.ipynb", 0),
+                                        ("fail-Loss__half_mse.py", 1), ("fail-update__no_lr.py", 1),
+                                        ("broken__syntax_error.py", 1)])
+def test_selfcheck_works_without_solutions(name: str, code: int, copy_without_solutions: Path,
+                                           graded: dict[str, tuple[SubmissionResult, SubmissionResult]]) -> None:
+    run = _run(["--self-check", "--json", f"submissions/{name}"], copy_without_solutions, copy_without_solutions)
+    assert run.returncode == code, run.stderr
+    data = json.loads(run.stdout)
+    assert {"score", "max_score", "parts", "error"} <= set(data)
+    assert data["mode"] == "self-check"
+    for part in data["parts"]:
+        assert {"name", "score", "max_score", "feedback"} <= set(part)
+    if name in graded:
+        _, here = graded[name]
+        assert {p["name"]: p["score"] for p in data["parts"]} == {p.name: p.score for p in here.parts}
+
+
+def test_the_official_grade_needs_the_reference(copy_without_solutions: Path) -> None:
+    run = _run(["submissions/pass__reference.py"], copy_without_solutions, copy_without_solutions)
+    assert run.returncode == 2
+    assert "--self-check" in run.stderr
+
+
+def test_selfcheck_terminal_report_exit_codes_match_grade(copy_without_solutions: Path) -> None:
+    run = _run(["--self-check", "--lang", "ko", "submissions/fail-update__plus_instead_of_minus.py"],
+               copy_without_solutions, copy_without_solutions)
+    assert run.returncode == 1
+    assert "자가 점검" in run.stdout and "− 대신 +" in run.stdout
+
+
+def test_selfcheck_spec_keeps_parts_and_points() -> None:
+    spec = selfcheck_spec(load_spec(SPEC_PATH))
+    assert spec.max_score == load_spec(SPEC_PATH).max_score
+    assert all(c.id.startswith("self-") for p in spec.parts for c in p.checks)
+
+
+# ------------------------------------------------------------------------ check() in a notebook
+
+
+def _namespace_of(path: Path) -> dict[str, object]:
+    module_spec = importlib.util.spec_from_file_location("student_notebook", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return dict(vars(module))
+
+
+def test_notebook_check_on_the_functions_defined_so_far() -> None:
+    from grader.notebook import check, source_of
+
+    namespace = _namespace_of(FIXTURES / "fail-gradient_descent__swapped_entries.py")
+    source = source_of(namespace)
+    assert "import numpy as np" in source and "def gradient_descent(" in source
+    assert "__main__" not in source  # only definitions: main() is not run on import
+    report = check(namespace, lang="en")
+    assert (report.score, report.max_score) == (6.0, 10.0)
+    page = report._repr_html_()
+    assert "<table" in page and "first difference" in page and "swapped" in page
+    assert "notebook: 6 / 10" in repr(report)
+
+
+def test_notebook_check_in_korean_and_with_nothing_defined() -> None:
+    from grader.notebook import check
+
+    namespace = _namespace_of(FIXTURES / "pass__reference.py")
+    report = check(namespace, lang="ko")
+    assert report.score == report.max_score == 10.0
+    assert "자가 점검" in report._repr_html_()
+    empty = check({"__name__": "__main__"}, lang="en")
+    assert empty.result is None and "No code to check yet" in empty._repr_html_()
