@@ -51,6 +51,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "returned something that is not a number",
         "ko": "숫자가 아닌 값을 반환했습니다",
     },
+    "value.none_number": {
+        "en": "returned None instead of a number (is a `return` missing, or a value still None?)",
+        "ko": "숫자 대신 None을 반환했습니다 (`return`이 빠졌거나 아직 None인 값이 있나요?)",
+    },
+    "value.none_array": {
+        "en": "returned None instead of an array (is a `return` missing?)",
+        "ko": "배열 대신 None을 반환했습니다 (`return`이 빠지지 않았나요?)",
+    },
+    "value.array_not_number": {
+        "en": "returned an array of shape {shape} instead of a single number (did you forget to average over "
+              "the samples?)",
+        "ko": "하나의 숫자 대신 모양이 {shape}인 배열을 반환했습니다 (표본에 대한 평균을 빠뜨리지 않았나요?)",
+    },
+    "value.seq_not_number": {
+        "en": "returned a {type} of {count} items instead of a single number",
+        "ko": "하나의 숫자 대신 항목 {count}개짜리 {type}을(를) 반환했습니다",
+    },
+    "value.other_not_number": {
+        "en": "returned {value} instead of a number",
+        "ko": "숫자 대신 {value}을(를) 반환했습니다",
+    },
+    "value.not_numbers": {
+        "en": "returned {value}, which is not an array of {size} numbers (is one of the entries still None?)",
+        "ko": "{value}을(를) 반환했습니다. 숫자 {size}개로 된 배열이 아닙니다 (아직 None인 성분이 있나요?)",
+    },
+    "value.wrong_count": {
+        "en": "returned {count} numbers; expected {size} numbers",
+        "ko": "숫자 {count}개를 반환했습니다. 숫자 {size}개여야 합니다",
+    },
+    "value.nan": {
+        "en": "returned NaN where a number was expected",
+        "ko": "숫자가 나와야 할 곳에서 NaN을 반환했습니다",
+    },
+    "value.inf": {
+        "en": "returned an infinite value where a finite number was expected",
+        "ko": "유한한 숫자가 나와야 할 곳에서 무한대를 반환했습니다",
+    },
     "value.not_two_numbers": {"en": "did not return two numbers", "ko": "두 개의 숫자를 반환하지 않았습니다"},
     # ------------------------------------------------------------ Loss
     "loss.at_checkpoint": {

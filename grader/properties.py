@@ -15,7 +15,7 @@ from grader.checks import CheckContext, Verdict
 from grader.errors import SpecError
 from grader.messages import current, t
 from grader.sandbox.client import Reply
-from grader.values import numbers_of
+from grader.values import Value, numbers_of
 
 
 @dataclass(frozen=True)
@@ -213,4 +213,35 @@ def classify_values(student: Sequence[np.ndarray | None], correct: Sequence[Any]
     for ident, alternatives in candidates.items():
         if any(agrees_with(student, correct, wrong, rtol, scales) for wrong in alternatives):
             return ident
+    return None
+
+
+# ------------------------------------------------------- values, in the current language
+
+
+def value_problem(value: Value | None, size: int | None) -> str:
+    """Why a returned value is not `size` numbers (None: not a single number), in the current language;
+    the same cases as grader.values.as_scalar / as_vector."""
+    if value is None:
+        return t("value.not_a_number") if size is None else t("value.not_two_numbers")
+    if value.kind == "none":
+        return t("value.none_number" if size is None else "value.none_array")
+    if size is None:
+        if value.kind == "array":
+            return t("value.array_not_number", shape=value.shape)
+        if value.kind == "seq":
+            return t("value.seq_not_number", type=value.type_name, count=len(value.items))
+        return t("value.other_not_number", value=value.describe())
+    numbers = numbers_of(value)
+    if numbers is None:
+        return t("value.not_numbers", value=value.describe(), size=size)
+    return t("value.wrong_count", count=numbers.size, size=size)
+
+
+def special_problem(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """NaN or infinity where the expected answer is finite, in the current language."""
+    if np.isnan(got).any() and not np.isnan(expected).any():
+        return t("value.nan")
+    if np.isinf(got).any() and not np.isinf(expected).any():
+        return t("value.inf")
     return None

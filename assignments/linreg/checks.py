@@ -26,10 +26,12 @@ from grader.properties import (
     load_catalogue,
     render_call,
     reply_numbers,
+    special_problem,
+    value_problem,
     with_misconception,
 )
 from grader.sandbox.client import Callback, Reply, Script
-from grader.values import as_scalar, as_vector, close, format_array, format_number, nan_problem
+from grader.values import as_scalar, as_vector, close, format_array, format_number
 
 LOSS_NAMES = ("f_x", "y")
 GRADIENT_NAMES = ("w0", "w1", "X", "y")
@@ -188,13 +190,13 @@ def _judge_loss(rtol: float) -> Any:
         assert reply.value is not None
         coerced = as_scalar(reply.value)
         if coerced.values is None:
-            return Problem(coerced.problem or t("value.not_a_number"),
+            return Problem(value_problem(reply.value, None),
                            "per_element_array" if reply.value.kind == "array" else None)
         got = coerced.values[:1]
         want = np.array([expected], dtype=np.float64)
         if close(got, want, rtol):
             return None
-        special = nan_problem(got, want)
+        special = special_problem(got, want)
         text = t("value.returned_expected", got=format_number(got[0]), expected=format_number(want[0]))
         return Problem(f"{text} ({special})" if special else text)
 
@@ -280,12 +282,12 @@ def _judge_gradient(rtol: float) -> Any:
         assert reply.value is not None
         coerced = as_vector(reply.value, 2)
         if coerced.values is None:
-            return Problem(coerced.problem or t("value.not_two_numbers"))
+            return Problem(value_problem(reply.value, 2))
         got = coerced.values
         want = np.asarray(expected, dtype=np.float64)
         if close(got, want, rtol, _gradient_scale(*example)):
             return None
-        special = nan_problem(got, want)
+        special = special_problem(got, want)
         text = t("value.returned_expected", got=format_array(got), expected=format_array(want))
         return Problem(f"{text} ({special})" if special else text)
 
@@ -340,7 +342,7 @@ def _student_gradient_path(ctx: CheckContext, session: Any,
         problem = describe_reply(reply)
         vector = as_vector(reply.value, 2) if reply.value is not None else None
         if problem is not None or vector is None or vector.values is None:
-            why = problem or (vector.problem if vector is not None else None) or t("value.not_two_numbers")
+            why = problem or value_problem(reply.value, 2)
             call = render_call("gradient_descent", GRADIENT_NAMES, args)
             return student, t("grad.at_iteration", iteration=iteration, call=call, problem=why)
         with np.errstate(all="ignore"):
@@ -410,7 +412,7 @@ def _judge_steps(ctx: CheckContext, reply: Reply, gradients: np.ndarray) -> str 
     assert reply.value is not None
     returned = as_vector(reply.value, 2)
     if returned.values is None:
-        return t("update.main_problem", problem=returned.problem)
+        return t("update.main_problem", problem=value_problem(reply.value, 2))
     g = np.array([gradients[k % len(gradients)] for k in range(iterations)])
     with np.errstate(all="ignore"):
         expected_next = calls - lr * g
