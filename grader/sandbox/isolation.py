@@ -86,9 +86,12 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
                "--symlink", "usr/bin", "/bin"]
     # bwrap creates missing parents of a mount point with mode 0700: a runtime installed under
     # /root or a home directory would then be unreadable once the submission runs as nobody.
-    for directory in _ancestors([prefix, python]):
-        command += ["--perms", "0755", "--dir", directory]
-    command += ["--ro-bind", prefix, prefix]
+    # (Inside the runtime's own tree the real directories show, with their real modes.)
+    for directory in _ancestors([prefix, python, *parents, *package_dirs]):
+        if not directory.startswith(prefix + os.sep):
+            command += ["--perms", "0755", "--dir", directory]
+    if not (prefix == "/usr" or prefix.startswith("/usr/") and not prefix.startswith("/usr/local")):
+        command += ["--ro-bind", prefix, prefix]  # (under /usr it shows already; /usr/local stays hidden)
     # Hide every installed package but the ones the sandbox offers.
     for parent in parents + [p for p in _site_dirs() if p not in parents]:
         if os.path.isdir(parent):
@@ -108,7 +111,9 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
         for capability in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL"):
             command += ["--cap-add", capability]
     else:
-        command += ["--unshare-user"]
+        # Capabilities inside the new user namespace only (never over the host): the zygote needs
+        # them to give each submission its own PID and mount namespaces; the submission drops them.
+        command += ["--unshare-user", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
     command += [python, "-I", "-S", "/harness/zygote.py", str(control_fd), json.dumps(config)]
     return command
 

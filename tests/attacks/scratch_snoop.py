@@ -23,7 +23,7 @@ def _reveal():
     if _LOOT:
         raise RuntimeError("LEAK " + " | ".join(_LOOT))
 
-PLACES = ("/tmp", "/dev/shm", ".", os.environ.get("HOME", "/tmp"), "/var/tmp")
+PLACES = ("/tmp", "/dev/shm", ".", os.environ.get("HOME", "/tmp"), "/var/tmp", "/", "/dev", "/usr/local", "/harness")
 
 
 def _attack():

@@ -32,7 +32,8 @@ import wire  # noqa: E402
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
+MS_REMOUNT, MS_BIND, MS_RELATIME = 32, 4096, 1 << 21
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 38, 36, 4, 24
 PR_SET_PDEATHSIG = 1
 # When started as root, every submission runs under a uid and gid of its own, drawn from a range
@@ -52,6 +53,26 @@ def _check(result: int, what: str) -> None:
 def _mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
     _check(_libc.mount(source.encode(), target.encode(), fstype.encode(), flags,
                        data.encode() if data else None), f"mount {target}")
+
+
+_MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "relatime": MS_RELATIME,
+                "noatime": 1024, "nodiratime": 2048, "strictatime": 1 << 24}
+
+
+def _lock_down_mounts() -> None:
+    """Read-only bind remounts of every writable directory mount but this submission's own /tmp and
+    /proc, in its mount namespace only. Each mount keeps its other flags: in a user namespace,
+    dropping one of them is refused."""
+    with open("/proc/self/mountinfo") as mountinfo:
+        mounts = [line.split() for line in mountinfo]
+    for fields in mounts:
+        target, options = fields[4], set(fields[5].split(","))
+        if "rw" not in options or target == "/tmp" or target == "/proc" or target.startswith("/proc/"):
+            continue
+        if not os.path.isdir(target):  # /dev/null and the other device nodes bound as files
+            continue
+        flags = sum(_MOUNT_FLAGS.get(option, 0) for option in options)
+        _mount("none", target, "", MS_REMOUNT | MS_BIND | MS_RDONLY | flags, "")
 
 
 def _apply_limits(limits: dict[str, int]) -> None:
@@ -98,7 +119,26 @@ def _drop_privileges(uid: int | None) -> None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+    _clear_capabilities()
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _clear_capabilities() -> None:
+    """Effective, permitted, inheritable and ambient sets emptied: without a uid change (bwrap as an
+    ordinary user) the process would otherwise keep the capabilities the zygote has in its namespace."""
+    PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
 def _close_other_fds(keep: set[int]) -> None:
@@ -130,6 +170,12 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={limits['scratch_mb']}m,mode=1777,nr_inodes=4096")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")
+        # Nothing the worker's submissions share stays writable: bwrap's root, /dev and tmpfs
+        # mounts belong to the user running the grader (writable when that is not root), so every
+        # mount becomes read-only in this namespace, and /dev/shm is a fresh one.
+        _lock_down_mounts()
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               f"size={limits['scratch_mb']}m,mode=1777,nr_inodes=1024")
         os.chdir("/tmp")
     else:
         os.chdir(scratch or "/")
