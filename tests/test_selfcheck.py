@@ -211,3 +211,18 @@ def test_notebook_check_in_korean_and_with_nothing_defined() -> None:
     assert "자가 점검" in report._repr_html_()
     empty = check({"__name__": "__main__"}, lang="en")
     assert empty.result is None and "No code to check yet" in empty._repr_html_()
+
+
+def test_a_property_catches_what_the_fixed_inputs_miss(selfcheck: Assignment, sandbox: Sandbox,
+                                                        tmp_path: Path) -> None:
+    """A Loss that is right only on small inputs passes the stored values but not the two-sets property."""
+    source = (FIXTURES / "pass__reference.py").read_text(encoding="utf-8")
+    tricky = source.replace("def Loss(f_x, y):", "def Loss(f_x, y):\n    if np.size(y) > 8:\n        return 1.0\n", 1)
+    assert tricky != source
+    path = tmp_path / "small_inputs_only.py"
+    path.write_text(tricky, encoding="utf-8")
+    result = grade_selfcheck(path, selfcheck, sandbox)
+    loss = next(p for p in result.parts if p.name == "Loss")
+    assert loss.score < loss.max_score
+    check = next(c for c in loss.checks if c.id == "self-loss-values")
+    assert "size-weighted mean" in check.feedback

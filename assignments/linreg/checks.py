@@ -537,7 +537,7 @@ def _step_models(rule: dict[str, Any], calls: np.ndarray, g: np.ndarray, after: 
                 if denominator == 0.0:
                     continue
                 fitted = float(np.sum((calls - after) * moved)) / denominator
-            if not np.isfinite(fitted) or abs(fitted - lr) <= 1e-3 * lr:
+            if not np.isfinite(fitted) or fitted <= 0 or abs(fitted - lr) <= 1e-3 * lr:
                 continue
             step = fitted * moved
         else:
@@ -622,7 +622,7 @@ def selfcheck_loss_values(ctx: CheckContext) -> Verdict:
     expected = [float(v) for v in stored["expected"]]
     zero = [(y.copy(), y) for _, y in inputs[:6]]
     shifts = [(y + c, y) for (_, y), c in zip(inputs[:6], (0.5, -3.0, 7.25, -0.125, 2.0, -11.5), strict=False)]
-    pairs = [(i, i + 1) for i in range(0, min(len(inputs), 12) - 1, 2) if inputs[i][0].ndim == inputs[i + 1][0].ndim]
+    pairs = [(i, i + 2) for i in range(min(len(inputs), 14) - 2) if inputs[i][0].ndim == inputs[i + 2][0].ndim]
     joined = [(np.concatenate([inputs[i][0], inputs[j][0]]), np.concatenate([inputs[i][1], inputs[j][1]]))
               for i, j in pairs]
     replies = ctx.session().map("Loss", inputs + zero + shifts + joined)
