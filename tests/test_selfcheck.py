@@ -226,3 +226,21 @@ def test_a_property_catches_what_the_fixed_inputs_miss(selfcheck: Assignment, sa
     assert loss.score < loss.max_score
     check = next(c for c in loss.checks if c.id == "self-loss-values")
     assert "size-weighted mean" in check.feedback
+
+
+def test_notebook_check_inside_an_ipython_shell() -> None:
+    """The real path: cells run in an IPython shell, then `check()` with no arguments."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        cells = (FIXTURES / "fail-Loss__sum_instead_of_mean.py").read_text(encoding="utf-8").split("if __name__")[0]
+        assert shell.run_cell(cells).success
+        ran = shell.run_cell("from grader.notebook import check\nreport = check(lang='ko')")
+        assert ran.success, ran.error_in_exec
+        report = shell.user_ns["report"]
+        assert (report.score, report.max_score) == (7.0, 10.0)
+        entry = CATALOGUE.find("Loss", "sum_instead_of_mean")
+        assert entry is not None and entry.name("ko") in report._repr_html_()
+    finally:
+        InteractiveShell.clear_instance()

@@ -93,12 +93,15 @@ def _candidates(ctx: CheckContext, part: str, names: tuple[str, ...], inputs: li
 
 def _classify(ctx: CheckContext, part: str, names: tuple[str, ...], key: str, replies: list[Reply],
               inputs: list[Any], expected: list[Any], scale_of: Any) -> str | None:
-    candidates = _candidates(ctx, part, names, inputs, key)
-    if not candidates:
-        return None
-    student = [reply_numbers(reply) for reply in replies]
-    scales = [scale_of(*args) for args in inputs]
-    return classify_values(student, expected, candidates, max(10 * ctx.rtol, 1e-6), scales)
+    try:
+        candidates = _candidates(ctx, part, names, inputs, key)
+        if not candidates:
+            return None
+        student = [reply_numbers(reply) for reply in replies]
+        scales = [scale_of(*args) for args in inputs]
+        return classify_values(student, expected, candidates, max(10 * ctx.rtol, 1e-6), scales)
+    except (ArithmeticError, ValueError, TypeError, IndexError, KeyError):
+        return None  # naming the mistake only improves the feedback: it never decides the grade
 
 
 def _checkpoints(ctx: CheckContext) -> list[int]:
@@ -550,6 +553,13 @@ def _step_models(rule: dict[str, Any], calls: np.ndarray, g: np.ndarray, after: 
 
 
 def _classify_update(ctx: CheckContext, runs: list[tuple[Reply, np.ndarray]]) -> str | None:
+    try:
+        return _update_mistake(ctx, runs)
+    except (ArithmeticError, ValueError, TypeError, IndexError, KeyError):
+        return None  # naming the mistake only improves the feedback: it never decides the grade
+
+
+def _update_mistake(ctx: CheckContext, runs: list[tuple[Reply, np.ndarray]]) -> str | None:
     """The catalogue's update mistake that the recorded runs of main() show, read from the steps:
     how often gradient_descent was called, and how each step moved the weights."""
     _, _, lr, iterations, every = _data(ctx)
