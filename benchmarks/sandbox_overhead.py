@@ -17,8 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,13 +71,13 @@ def worker_figures(mode: str, runs: int) -> dict[str, list[float]]:
 
     def start_worker() -> None:
         with Sandbox(chosen) as sandbox:
-            sandbox.versions  # ready: numpy imported inside
+            _ = sandbox.versions  # ready: numpy imported inside
 
     figures = {"start the warm worker": _timed(runs, start_worker)}
     units = [{"label": "linreg.py", "source": SOLUTION.read_text()}]
     limits = Limits()
     with Sandbox(chosen) as sandbox:
-        sandbox.versions
+        _ = sandbox.versions
 
         def fork_submission() -> None:
             sandbox.open(units, limits).close()

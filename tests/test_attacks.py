@@ -25,9 +25,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -189,7 +190,7 @@ def mode_sandbox(request: pytest.FixtureRequest, secret_env: None) -> Iterator[S
     mode = request.param
     note = None if mode == "bubblewrap" else isolation.FALLBACK_NOTE
     with Sandbox(isolation.Isolation(mode, note)) as sandbox:
-        sandbox.versions  # wait until it is warm
+        _ = sandbox.versions  # wait until it is warm
         BASELINE[sandbox._process.pid] = _descendants(sandbox._process.pid)
         yield sandbox
 

@@ -11,8 +11,8 @@ import os
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -136,7 +136,7 @@ def box(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     try:
         mode = request.param
         with Sandbox(isolation.Isolation(mode, None if mode == "bubblewrap" else isolation.FALLBACK_NOTE)) as sandbox:
-            sandbox.versions
+            _ = sandbox.versions
             yield sandbox
     finally:
         if saved is None:

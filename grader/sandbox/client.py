@@ -17,8 +17,9 @@ import struct
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -212,7 +213,7 @@ class Sandbox:
         assert self._ready is not None
         return {"numpy": str(self._ready.get("numpy")), "python": str(self._ready.get("python"))}
 
-    def open(self, units: list[dict[str, str]], limits: Limits) -> "SubmissionProcess":
+    def open(self, units: list[dict[str, str]], limits: Limits) -> SubmissionProcess:
         return SubmissionProcess(self, units, limits)
 
     def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
@@ -241,7 +242,7 @@ class Sandbox:
         if self._process.stderr:
             self._process.stderr.close()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -294,7 +295,7 @@ class SubmissionProcess:
     def alive(self) -> bool:
         return self._sock is not None
 
-    def session(self, seconds: float) -> "Session":
+    def session(self, seconds: float) -> Session:
         if self._sock is None:
             self._boot()
         if self._sock is None:
@@ -478,8 +479,8 @@ class Session:
             message = self._recv()
             if message.get("op") == "callback":
                 variant = variants[min(variant_index, len(variants) - 1)]
-                stand_in = variant.get(str(message.get("name")))
-                if not isinstance(stand_in, Callback):
+                answering = variant.get(str(message.get("name")))
+                if not isinstance(answering, Callback):
                     self._lost()
                     raise SessionLost("protocol", "unexpected callback")
                 try:
@@ -488,7 +489,7 @@ class Session:
                 except (wire.WireError, ValueError, TypeError):
                     self._lost()
                     raise SessionLost("protocol", "malformed callback") from None
-                self._send({"op": "value", "value": _encode_arg(stand_in.answer(*args_in))})
+                self._send({"op": "value", "value": _encode_arg(answering.answer(*args_in))})
                 continue
             results = message.get("results")
             if message.get("op") != "ran" or not isinstance(results, list) or len(results) != len(variants):

@@ -24,9 +24,8 @@ config: dict[str, Any] = json.loads(sys.argv[2])
 sys.path[:0] = [os.path.dirname(os.path.abspath(__file__))] + list(config.get("paths", []))
 os.environ.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
 
-import numpy  # noqa: E402  (preloaded here so that no submission pays for it)
-
 import harness  # noqa: E402
+import numpy  # noqa: E402  (preloaded here so that no submission pays for it)
 import wire  # noqa: E402
 
 CLONE_NEWNS = 0x00020000
