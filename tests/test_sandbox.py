@@ -341,3 +341,24 @@ def test_control_characters_never_reach_the_grader(proc: SubmissionProcess) -> N
     for output in proc.outputs:
         output.wait(2.0)
     assert "fake: 10 / 10" in proc.output_text() and "\x1b" not in proc.output_text()
+
+
+@pytest.mark.skipif(not BWRAP, reason="bubblewrap is not usable here")
+def test_a_sandbox_that_cannot_isolate_refuses_to_grade(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the capabilities to give a submission its namespaces, the worker's self-test fails:
+    grading stops with a SandboxError (exit 2), instead of every student getting a load error."""
+    from grader.errors import SandboxError
+
+    original = isolation.zygote_command
+
+    def without_capabilities(chosen: isolation.Isolation, fd: int) -> list[str]:
+        command = original(chosen, fd)
+        while "--cap-add" in command:
+            index = command.index("--cap-add")
+            del command[index:index + 2]
+        return command
+
+    monkeypatch.setattr(isolation, "zygote_command", without_capabilities)
+    with Sandbox(isolation.Isolation("bubblewrap", None)) as sandbox:
+        with pytest.raises(SandboxError, match="cannot isolate a submission here: sandbox set-up failed"):
+            _ = sandbox.versions

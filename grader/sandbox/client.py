@@ -204,7 +204,13 @@ class Sandbox:
 
     def _await_ready(self) -> None:
         if self._ready is None:
-            self._ready = self._receive(60.0)
+            ready = self._receive(60.0)
+            problem = ready.get("self_test", "ok")
+            if problem != "ok":
+                raise SandboxError(f"the sandbox ({self.isolation.mode}) cannot isolate a submission here: "
+                                   f"{str(problem)[:300]}; set {isolation_mod.ISOLATION_ENV}=fallback to grade "
+                                   "with weaker isolation")
+            self._ready = ready
 
     @property
     def versions(self) -> dict[str, str]:

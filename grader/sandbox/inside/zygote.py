@@ -220,10 +220,12 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple
             os.close(report_w)
             _become_submission(sock_fd, out_fd, limits, scratch, uid)
         except BaseException as error:  # report set-up failures on the output pipe
-            try:
-                os.write(2, f"sandbox set-up failed: {error}\n".encode())
-            except OSError:
-                pass
+            for fd in (out_fd, 2):  # (out_fd is not yet stdout when unshare itself failed)
+                try:
+                    os.write(fd, f"sandbox set-up failed: {error}\n".encode())
+                    break
+                except OSError:
+                    pass
             code = 70
         os._exit(code)
     os.close(report_w)
@@ -233,6 +235,39 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple
         target = int(data) if data.strip().isdigit() else pid
     os.close(report_r)
     return target, scratch, uid
+
+
+SELF_TEST_LIMITS = {"memory_mb": 256, "cpu_seconds": 10, "file_mb": 1, "scratch_mb": 1, "processes": 8,
+                    "output_kb": 4}
+
+
+def _self_test() -> str:
+    """Isolate and load one empty submission, exactly as a real one: "ok", or why it failed. A
+    sandbox that cannot isolate must stop the grading, not give every student a load error."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    out_r, out_w = os.pipe()
+    target, scratch, uid = _fork_submission(theirs.fileno(), out_w, SELF_TEST_LIMITS)
+    theirs.close()
+    os.close(out_w)
+    try:
+        mine.settimeout(20)
+        wire.send(mine, {"op": "load", "units": [{"label": "self-test", "source": "x = 1\n"}]})
+        reply = wire.recv(mine)
+        wire.send(mine, {"op": "exit"})
+        return "ok" if reply.get("op") == "loaded" else f"unexpected reply {str(reply.get('op'))[:40]}"
+    except (OSError, EOFError, wire.WireError) as error:
+        _kill(target, scratch, uid, {})
+        target = 0
+        os.set_blocking(out_r, False)
+        try:
+            said = os.read(out_r, 2000).decode("utf-8", "replace").strip()
+        except OSError:
+            said = ""
+        return said or f"no answer ({type(error).__name__})"
+    finally:
+        mine.close()
+        _kill(target, scratch, uid, {})
+        os.close(out_r)
 
 
 def _reap() -> None:
@@ -251,8 +286,8 @@ def main() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     live: dict[str, tuple[int, str | None, int | None]] = {}
-    control.send(json.dumps({"op": "ready", "numpy": numpy.__version__,
-                             "python": sys.version.split()[0]}).encode())
+    control.send(json.dumps({"op": "ready", "numpy": numpy.__version__, "python": sys.version.split()[0],
+                             "self_test": _self_test()}).encode())
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(control, 65536, 4)
