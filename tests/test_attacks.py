@@ -50,17 +50,17 @@ BWRAP = isolation.detect().mode == "bubblewrap" if os.environ.get(isolation.ISOL
 class Attack:
     name: str
     score: float  # what the honest code in it earns
-    fallback: bool = True  # run in the fallback mode too
+    fallback: bool = True  # run in the fallback mode too (value-level attacks do not depend on the mode)
     fallback_exact: bool = True  # in the fallback, also the exact score and no leak (else: a documented gap)
 
 
 ATTACK_LIST = [
     Attack("read_files", 10, fallback_exact=False),  # gap: the fallback can read world-readable files
     Attack("read_secrets", 10, fallback_exact=False),  # gap: other processes' command lines are visible
-    Attack("stack_inspect", 3),
-    Attack("gc_hunt", 7),
-    Attack("monkeypatch_numpy", 7),
-    Attack("lying_float", 7),
+    Attack("stack_inspect", 3, fallback=False),
+    Attack("gc_hunt", 7, fallback=False),
+    Attack("monkeypatch_numpy", 7, fallback=False),
+    Attack("lying_float", 7, fallback=False),
     Attack("lying_ndarray", 6, fallback=False),
     Attack("lying_object", 7, fallback=False),
     Attack("nan_games", 3, fallback=False),
