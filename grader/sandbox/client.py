@@ -480,11 +480,14 @@ class Session:
                     wire_variant[key] = {"mode": "callback", "record": list(stand_in.record)}
             wire_variants.append(wire_variant)
         self._send({"op": "run", "name": name, "args": [_encode_arg(a) for a in args], "variants": wire_variants})
-        variant_index = 0
         while True:
             message = self._recv()
             if message.get("op") == "callback":
-                variant = variants[min(variant_index, len(variants) - 1)]
+                index = message.get("variant", 0)
+                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(variants):
+                    self._lost()
+                    raise SessionLost("protocol", "callback for no variant")
+                variant = variants[index]
                 answering = variant.get(str(message.get("name")))
                 if not isinstance(answering, Callback):
                     self._lost()

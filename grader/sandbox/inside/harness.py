@@ -186,7 +186,7 @@ class Session:
             return _error_reply(error)
         return {"op": "returned", "value": wire.encode_result(value)}
 
-    def _proxy(self, name: str, spec: dict[str, Any], records: list[Any]) -> Callable[..., Any]:
+    def _proxy(self, name: str, spec: dict[str, Any], records: list[Any], variant: int) -> Callable[..., Any]:
         """A stand-in for one of the submission's functions while another is checked."""
         mode = spec.get("mode")
         script = [_decode_arg(v) for v in spec.get("values", [])]
@@ -200,7 +200,7 @@ class Session:
                 value = script[position[0] % len(script)] if script else None
                 position[0] += 1
                 return value
-            wire.send(self.sock, {"op": "callback", "name": name,
+            wire.send(self.sock, {"op": "callback", "name": name, "variant": variant,
                                   "args": [_encode_arg(a) for a in args]})
             reply = wire.recv(self.sock)
             return _decode_arg(reply.get("value"))
@@ -212,11 +212,11 @@ class Session:
         name = str(message["name"])
         args = message.get("args", [])
         results = []
-        for overrides in message.get("variants", [{}]):
+        for index, overrides in enumerate(message.get("variants", [{}])):
             saved = {key: self.namespace.get(key) for key in overrides}
             records: dict[str, list[Any]] = {key: [] for key in overrides}
             for key, spec in overrides.items():
-                self.namespace[key] = self._proxy(key, spec, records[key])
+                self.namespace[key] = self._proxy(key, spec, records[key], index)
             reply = self._invoke(name, args)
             for key, value in saved.items():
                 self.namespace[key] = value
