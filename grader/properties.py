@@ -54,7 +54,7 @@ def against_reference(ctx: CheckContext, *, function: str, names: Sequence[str],
     examples = ctx.examples(strategy, max_examples)
     expected = ctx.memo(f"expected:{max_examples}", lambda: [expected_of(*example) for example in examples])
     session = ctx.session()
-    replies = session.map(function, examples)
+    replies = session.map(function, examples, independent=True)
     failures = [(index, problem) for index, reply in enumerate(replies)
                 if (problem := judge(reply, expected[index], examples[index])) is not None]
     if not failures:

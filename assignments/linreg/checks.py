@@ -217,7 +217,7 @@ def loss_trajectory(ctx: CheckContext) -> Verdict:
     """Loss at the document's ten checkpoints, where the expected values are what the document printed."""
     losses, _, _ = _document(ctx)
     inputs = loss_trajectory_inputs(ctx.data)
-    replies = ctx.session().map("Loss", inputs)
+    replies = ctx.session().map("Loss", inputs, independent=True)  # the document prints their answers
     judge = _judge_loss(ctx.rtol)
     for iteration, reply, args, expected in zip(_checkpoints(ctx), replies, inputs, losses, strict=False):
         problem = judge(reply, float(expected), args)
@@ -307,9 +307,12 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
     path, gradients = reference_path(ctx)
     judge = _judge_gradient(ctx.rtol)
     session = ctx.session()
+    kept_X, kept_y = session.keep(X, y)
     points = [_grad_call(X, y, float(w0), float(w1)) for w0, w1 in path[:-1]]
-    replies = session.map("gradient_descent", points)
-    bad = next((i for i, r in enumerate(replies) if judge(r, gradients[i], points[i]) is not None), None)
+    # One call at a time: a batch would show the student's process the next point of the path,
+    # and (w_k - w_k+1) / lr is the very gradient being checked.
+    replies = session.map("gradient_descent", [(w0, w1, kept_X, kept_y) for w0, w1, _, _ in points])
+    bad = _first_wrong_on_path(ctx, replies, gradients, points, judge)
     if bad is None:
         return Verdict(True, examples=len(points))
     problem = judge(replies[bad], gradients[bad], points[bad])
@@ -326,6 +329,27 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
                    counterexample=call, examples=len(points), misconception=misconception, details=table)
 
 
+def _first_wrong_on_path(ctx: CheckContext, replies: list[Reply], gradients: np.ndarray,
+                         points: list[tuple[Any, ...]], judge: Any) -> int | None:
+    """The first step whose gradient is wrong, compared all at once (the judge words the problem)."""
+    scales = ctx.memo("path-scales", lambda: np.array([_gradient_scale(*point) for point in points]))
+    got = np.full(gradients.shape, np.nan)
+    for index, reply in enumerate(replies):
+        if reply.kind != "returned" or reply.value is None:
+            return index
+        vector = as_vector(reply.value, 2).values
+        if vector is None:
+            return index
+        got[index] = vector
+    with np.errstate(all="ignore"):
+        ok = np.abs(got - gradients) <= ctx.rtol * (np.abs(gradients) + scales)
+    wrong = np.flatnonzero(~ok.all(axis=1))
+    for index in wrong:  # the judge has the last word (it also accepts matching NaN/inf)
+        if judge(replies[index], gradients[index], points[index]) is not None:
+            return int(index)
+    return None
+
+
 def _gradient_scale_max(*example: Any) -> float:
     return float(np.max(_gradient_scale(*example)))
 
@@ -337,11 +361,12 @@ def _student_gradient_path(ctx: CheckContext, session: Any,
     X, y, lr, iterations, every = _data(ctx)
     w = np.zeros(2)
     student: list[tuple[float, float] | None] = []
+    kept_X, kept_y = session.keep(X, y)
     for iteration in range(iterations):
         if ctx.seconds_left() < reserve:
             break
         args = _grad_call(X, y, float(w[0]), float(w[1]))
-        reply = session.call("gradient_descent", *args)
+        reply = session.call("gradient_descent", float(w[0]), float(w[1]), kept_X, kept_y)
         problem = describe_reply(reply)
         vector = as_vector(reply.value, 2) if reply.value is not None else None
         if problem is not None or vector is None or vector.values is None:
@@ -635,7 +660,7 @@ def selfcheck_loss_values(ctx: CheckContext) -> Verdict:
     pairs = [(i, i + 2) for i in range(min(len(inputs), 14) - 2) if inputs[i][0].ndim == inputs[i + 2][0].ndim]
     joined = [(np.concatenate([inputs[i][0], inputs[j][0]]), np.concatenate([inputs[i][1], inputs[j][1]]))
               for i, j in pairs]
-    replies = ctx.session().map("Loss", inputs + zero + shifts + joined)
+    replies = ctx.session().map("Loss", inputs + zero + shifts + joined, independent=True)
     judge = _judge_loss(ctx.rtol)
     count = len(replies)
     fixed = replies[:len(inputs)]
@@ -693,7 +718,7 @@ def selfcheck_gradient_values(ctx: CheckContext) -> Verdict:
     inputs = [_arrays(args) for args in stored["inputs"]]
     expected = [np.array(v, dtype=np.float64) for v in stored["expected"]]
     session = ctx.session()
-    replies = session.map("gradient_descent", inputs)
+    replies = session.map("gradient_descent", inputs, independent=True)
     judge = _judge_gradient(ctx.rtol)
     failures = [(i, p) for i, r in enumerate(replies) if (p := judge(r, expected[i], inputs[i])) is not None]
     if failures:
@@ -709,7 +734,7 @@ def selfcheck_gradient_values(ctx: CheckContext) -> Verdict:
     # The slope of the student's own Loss, once that Loss is right on its fixed inputs.
     loss = _stored(ctx).get("Loss", {}).get("values", {})
     loss_inputs = [_arrays(args) for args in loss.get("inputs", [])]
-    loss_replies = session.map("Loss", loss_inputs) if loss_inputs else []
+    loss_replies = session.map("Loss", loss_inputs, independent=True) if loss_inputs else []
     judge_loss = _judge_loss(ctx.rtol)
     if not loss_inputs or any(judge_loss(r, float(v), a) is not None
                               for r, v, a in zip(loss_replies, loss["expected"], loss_inputs, strict=True)):
@@ -722,7 +747,7 @@ def selfcheck_gradient_values(ctx: CheckContext) -> Verdict:
         h0, h1 = 1e-3 * (1 + abs(w0)), 1e-3 * (1 + abs(w1))
         steps.append((h0, h1))
         argsets += [(w0 + h0 + w1 * X, y), (w0 - h0 + w1 * X, y), (w0 + (w1 + h1) * X, y), (w0 + (w1 - h1) * X, y)]
-    values = session.map("Loss", argsets)
+    values = session.map("Loss", argsets, independent=True)
     for k, i in enumerate(small):
         got = [as_scalar(r.value).values if r.kind == "returned" and r.value is not None else None
                for r in values[4 * k:4 * k + 4]]

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -154,7 +153,17 @@ def _not_dumpable() -> None:
         pass
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A value already in the session (see Session.keep); `value` is the grader's own copy."""
+
+    index: int
+    value: Any
+
+
 def _encode_arg(value: Any) -> dict[str, Any]:
+    if isinstance(value, Kept):
+        return {"t": "kept", "i": value.index}
     if isinstance(value, np.ndarray):
         return wire.encode_array(value)
     return wire.encode_result(value)
@@ -267,17 +276,19 @@ class SubmissionProcess:
         self.load_problem: str | None = None
         self._ident: str | None = None
         self._sock: socket.socket | None = None
+        self._reader: wire.FrameReader | None = None
         self.outputs: list[OutputCollector] = []
         self._boot()
 
     def _boot(self) -> None:
         ident, sock, output = self._sandbox._start(self.limits)
         self._ident, self._sock = ident, sock
+        self._reader = wire.FrameReader(sock)
         self.outputs.append(output)
         deadline = time.monotonic() + self.limits.load_seconds
         try:
             wire.send(sock, {"op": "load", "units": self._units})
-            loaded = _receive(sock, deadline)
+            loaded = _receive(self._reader, deadline)
             if loaded.get("op") != "loaded":
                 raise SessionLost("protocol", "unexpected first message")
             self.notes = [str(n)[:300] for n in loaded.get("notes", [])][:50]
@@ -317,16 +328,17 @@ class SubmissionProcess:
         except SessionLost:
             self.kill()
             raise
-        return Session(self, self._sock, deadline)
+        assert self._reader is not None
+        return Session(self, self._sock, self._reader, deadline)
 
     def _await_start(self, nonce: str, deadline: float) -> None:
         """Skip whatever an earlier session left on the channel (frames a student forged, the
         real end of a session whose forged end was read instead) up to this session's start.
         The nonce is new and only the loaded process (no student process is alive between
         sessions) writes it, so nothing written before can pass for it."""
-        assert self._sock is not None
+        assert self._reader is not None
         while True:
-            message = _receive(self._sock, deadline)
+            message = _receive(self._reader, deadline)
             if message.get("op") == "session_start" and message.get("nonce") == nonce:
                 return
 
@@ -339,6 +351,7 @@ class SubmissionProcess:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+            self._reader = None
 
     def output_text(self) -> str:
         """What the submission printed, over all its restarts, within the spec's output_kb."""
@@ -355,35 +368,30 @@ class SubmissionProcess:
         self.kill()
 
 
-def _receive(sock: socket.socket, deadline: float) -> dict[str, Any]:
-    header = _read_exact(sock, 4, deadline)
-    (size,) = struct.unpack(">I", header)
-    if size > wire.MAX_FRAME_BYTES:
-        raise SessionLost("protocol", "oversized reply")
-    try:
-        return wire.parse(_defuse(_read_exact(sock, size, deadline)))
-    except wire.WireError as error:
-        raise SessionLost("protocol", str(error)) from None
-
-
-def _read_exact(sock: socket.socket, size: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    while size:
+def _receive(reader: wire.FrameReader, deadline: float) -> dict[str, Any]:
+    """The next frame from the student's process, or SessionLost (timeout, exit, malformed)."""
+    while True:
+        try:
+            payload = reader.take()
+        except wire.WireError as error:
+            raise SessionLost("protocol", str(error)) from None
+        if payload is not None:
+            try:
+                return wire.parse(_defuse(payload))
+            except wire.WireError as error:
+                raise SessionLost("protocol", str(error)) from None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SessionLost("timeout")
-        sock.settimeout(remaining)
+        reader.sock.settimeout(remaining)
         try:
-            chunk = sock.recv(min(size, 1 << 20))
+            reader.fill()
         except TimeoutError:
             raise SessionLost("timeout") from None
+        except EOFError:
+            raise SessionLost("exited") from None
         except OSError as error:
             raise SessionLost("exited", str(error)) from None
-        if not chunk:
-            raise SessionLost("exited")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 def _decode_reply(message: Any) -> Reply:
@@ -410,9 +418,11 @@ def _decode_reply(message: Any) -> Reply:
 class Session:
     """One check's conversation with a fresh fork of the loaded submission."""
 
-    def __init__(self, owner: SubmissionProcess, sock: socket.socket, deadline: float) -> None:
+    def __init__(self, owner: SubmissionProcess, sock: socket.socket, reader: wire.FrameReader,
+                 deadline: float) -> None:
         self._owner = owner
         self._sock = sock
+        self._reader = reader
         self.deadline = deadline
         self._open = True
 
@@ -425,7 +435,7 @@ class Session:
 
     def _recv(self) -> dict[str, Any]:
         try:
-            message = _receive(self._sock, self.deadline)
+            message = _receive(self._reader, self.deadline)
         except SessionLost:
             self._lost()
             raise
@@ -444,6 +454,16 @@ class Session:
         except SessionLost:
             self._lost()  # the channel is out of step now: the next check starts a fresh process
             raise
+
+    def keep(self, *values: Any) -> list[Kept]:
+        """Send values once for this session (e.g. X and y of a 1000-step trajectory); later calls
+        name them, and each call still receives its own copy."""
+        self._send({"op": "keep", "values": [_encode_arg(v) for v in values]})
+        message = self._recv()
+        if message.get("op") != "kept" or message.get("count") != len(values):
+            self._lost()
+            raise SessionLost("protocol", "bad keep reply")
+        return [Kept(index, value) for index, value in enumerate(values)]
 
     def call(self, name: str, *args: Any) -> Reply:
         self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
@@ -512,7 +532,7 @@ class Session:
         self._open = False
         try:
             wire.send(self._sock, {"op": "end"})
-            message = _receive(self._sock, time.monotonic() + 2.0)
+            message = _receive(self._reader, time.monotonic() + 2.0)
             if message.get("op") != "session_end":
                 self._owner.kill()
         except (SessionLost, OSError):
