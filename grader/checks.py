@@ -9,6 +9,7 @@ an exit, a malformed reply) into a failed check: it is never a pass.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -109,6 +110,7 @@ def load_checks_module(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise SpecError(f"{path}: cannot load the checks module")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look a module up by its name
     try:
         spec.loader.exec_module(module)
     except FileNotFoundError:

@@ -60,13 +60,20 @@ def _grade(args: argparse.Namespace) -> SubmissionResult:
         if args.self_check:
             from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
 
-            return grade_selfcheck(args.submission, load_selfcheck_assignment(spec), sandbox)
+            selfcheck = load_selfcheck_assignment(spec)
+            sandbox.pin(_one_cpu())
+            return grade_selfcheck(args.submission, selfcheck, sandbox)
         if spec.reference is None or not spec.reference.is_file():
             raise UsageError(t("cli.no_reference"))
         assignment = load_assignment(spec)
+        sandbox.pin(_one_cpu())  # after the imports, which ran in parallel with the sandbox's start
         return grade_path(args.submission, assignment, sandbox)
     finally:
         sandbox.close()
+
+
+def _one_cpu() -> int:
+    return min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
 
 
 def localized_json(result: SubmissionResult) -> dict[str, object]:

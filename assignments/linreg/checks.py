@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,7 @@ def _loss_scale(f_x: Any, y: Any) -> float:
 
 
 def _candidates(ctx: CheckContext, part: str, names: tuple[str, ...], inputs: list[Any],
-                key: str) -> dict[str, list[list[np.ndarray | None]]]:
+                key: str | None) -> dict[str, list[list[np.ndarray | None]]]:
     """Each mistake's answers on these inputs: computed from the catalogue's expressions when grading
     officially; read from the stored self-check data (computed ahead, numbers only) otherwise."""
     if _official(ctx):
@@ -84,6 +85,8 @@ def _candidates(ctx: CheckContext, part: str, names: tuple[str, ...], inputs: li
         def compute() -> dict[str, list[list[np.ndarray | None]]]:
             return {m.id: [[evaluate(expr, names, args) for args in inputs] for expr in m.exprs] for m in entries}
 
+        if key is None:  # inputs of this submission's own (e.g. its own trajectory): nothing to share
+            return compute()
         result: dict[str, list[list[np.ndarray | None]]] = ctx.memo(f"wrong:{key}:{len(inputs)}", compute)
         return result
     stored = _stored(ctx).get(part, {}).get(key, {}).get("misconceptions", {})
@@ -91,7 +94,7 @@ def _candidates(ctx: CheckContext, part: str, names: tuple[str, ...], inputs: li
                     for alternative in alternatives] for ident, alternatives in stored.items()}
 
 
-def _classify(ctx: CheckContext, part: str, names: tuple[str, ...], key: str, replies: list[Reply],
+def _classify(ctx: CheckContext, part: str, names: tuple[str, ...], key: str | None, replies: list[Reply],
               inputs: list[Any], expected: list[Any], scale_of: Any) -> str | None:
     try:
         candidates = _candidates(ctx, part, names, inputs, key)
@@ -302,82 +305,91 @@ def _grad_call(X: np.ndarray, y: np.ndarray, w0: float, w1: float) -> tuple[Any,
 
 
 def gradient_trajectory(ctx: CheckContext) -> Verdict:
-    """The document's 1000 iterations with the student's gradient and the grader doing the update."""
-    X, y, lr, iterations, _ = _data(ctx)
-    path, gradients = reference_path(ctx)
+    """The document's 1000 iterations with the student's gradient and the grader doing the update.
+
+    The loop follows the student's own gradients, so the student's process only ever sees
+    points its own answers produced: nothing about the reference's path (whose steps
+    (w_k - w_k+1) / lr are the very gradients checked) reaches it."""
+    X, y, _, _, _ = _data(ctx)
+    walk = _walk_student_gradient(ctx, ctx.session(), reserve=0.3)
+    table = _table(ctx, walk.checkpoints)
+    _, _, final = _document(ctx)
+    final_ok = walk.final is not None and close(np.asarray(walk.final), final, ctx.rtol)
+    if walk.problem is None and table["first_diverging"] is None and final_ok:
+        return Verdict(True, examples=len(walk.replies))
+    reference = _reference_gradient(ctx)
+    expected = [reference(w0, w1, X, y) for w0, w1 in walk.weights]
+    points = [_grad_call(X, y, float(w0), float(w1)) for w0, w1 in walk.weights]
     judge = _judge_gradient(ctx.rtol)
-    session = ctx.session()
-    kept_X, kept_y = session.keep(X, y)
-    points = [_grad_call(X, y, float(w0), float(w1)) for w0, w1 in path[:-1]]
-    # One call at a time: a batch would show the student's process the next point of the path,
-    # and (w_k - w_k+1) / lr is the very gradient being checked.
-    replies = session.map("gradient_descent", [(w0, w1, kept_X, kept_y) for w0, w1, _, _ in points])
-    bad = _first_wrong_on_path(ctx, replies, gradients, points, judge)
-    if bad is None:
-        return Verdict(True, examples=len(points))
-    problem = judge(replies[bad], gradients[bad], points[bad])
-    assert problem is not None
-    call = render_call("gradient_descent", GRADIENT_NAMES, points[bad])
-    first = t("grad.at_iteration", iteration=bad, call=call, problem=problem.text)
-    misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, "trajectory", replies, points,
-                              list(gradients), _gradient_scale_max) or problem.misconception
-    student, _ = _student_gradient_path(ctx, session, 0.5)
-    table = _table(ctx, student)
+    bad = next((k for k, reply in enumerate(walk.replies) if judge(reply, expected[k], points[k]) is not None), None)
+    misconception = None
+    if bad is not None:
+        problem = judge(walk.replies[bad], expected[bad], points[bad])
+        assert problem is not None
+        call = render_call("gradient_descent", GRADIENT_NAMES, points[bad])
+        first = t("grad.at_iteration", iteration=bad, call=call, problem=problem.text)
+        window = slice(bad, bad + 20)
+        misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, None, walk.replies[window],
+                                  points[window], expected[window], _gradient_scale_max) or problem.misconception
+    else:
+        call = None
+        first = walk.problem or t("grad.document_path")
     diverging = _diverging_text(table)
     text = f"{first}; {diverging}" if diverging else first
     return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("gradient_descent")),
-                   counterexample=call, examples=len(points), misconception=misconception, details=table)
-
-
-def _first_wrong_on_path(ctx: CheckContext, replies: list[Reply], gradients: np.ndarray,
-                         points: list[tuple[Any, ...]], judge: Any) -> int | None:
-    """The first step whose gradient is wrong, compared all at once (the judge words the problem)."""
-    scales = ctx.memo("path-scales", lambda: np.array([_gradient_scale(*point) for point in points]))
-    got = np.full(gradients.shape, np.nan)
-    for index, reply in enumerate(replies):
-        if reply.kind != "returned" or reply.value is None:
-            return index
-        vector = as_vector(reply.value, 2).values
-        if vector is None:
-            return index
-        got[index] = vector
-    with np.errstate(all="ignore"):
-        ok = np.abs(got - gradients) <= ctx.rtol * (np.abs(gradients) + scales)
-    wrong = np.flatnonzero(~ok.all(axis=1))
-    for index in wrong:  # the judge has the last word (it also accepts matching NaN/inf)
-        if judge(replies[index], gradients[index], points[index]) is not None:
-            return int(index)
-    return None
+                   counterexample=call, examples=len(walk.replies), misconception=misconception, details=table)
 
 
 def _gradient_scale_max(*example: Any) -> float:
     return float(np.max(_gradient_scale(*example)))
 
 
+@dataclass
+class GradientWalk:
+    """The student's own trajectory: the weights before each call, each reply, the printed checkpoints."""
+
+    weights: list[tuple[float, float]] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    checkpoints: list[tuple[float, float] | None] = field(default_factory=list)
+    final: tuple[float, float] | None = None
+    problem: str | None = None
+
+
+def _walk_student_gradient(ctx: CheckContext, session: Any, reserve: float) -> GradientWalk:
+    """Where the student's own gradient leads, with the update w ← w − lr·gd done here, one call at a time."""
+    X, y, lr, iterations, every = _data(ctx)
+    walk = GradientWalk()
+    w = np.zeros(2)
+    kept_X, kept_y = session.keep(X, y)
+    with session.stream("gradient_descent", kept_X, kept_y) as stream:
+        for iteration in range(iterations):
+            if ctx.seconds_left() < reserve:
+                walk.problem = t("grad.document_path")
+                return walk
+            point = (float(w[0]), float(w[1]))
+            reply = stream.call(*point)
+            walk.weights.append(point)
+            walk.replies.append(reply)
+            problem = describe_reply(reply)
+            vector = as_vector(reply.value, 2) if reply.value is not None else None
+            if problem is not None or vector is None or vector.values is None:
+                why = problem or value_problem(reply.value, 2)
+                call = render_call("gradient_descent", GRADIENT_NAMES, _grad_call(X, y, *point))
+                walk.problem = t("grad.at_iteration", iteration=iteration, call=call, problem=why)
+                return walk
+            with np.errstate(all="ignore"):
+                w = w - lr * vector.values
+            if iteration % every == 0:
+                walk.checkpoints.append((float(w[0]), float(w[1])))
+    walk.final = (float(w[0]), float(w[1]))
+    return walk
+
+
 def _student_gradient_path(ctx: CheckContext, session: Any,
                            reserve: float) -> tuple[list[tuple[float, float] | None], str | None]:
-    """Where the student's own gradient leads, with the update w ← w − lr·gd done here: the weights
-    they would print at each checkpoint, and the problem that stopped the run (if one did)."""
-    X, y, lr, iterations, every = _data(ctx)
-    w = np.zeros(2)
-    student: list[tuple[float, float] | None] = []
-    kept_X, kept_y = session.keep(X, y)
-    for iteration in range(iterations):
-        if ctx.seconds_left() < reserve:
-            break
-        args = _grad_call(X, y, float(w[0]), float(w[1]))
-        reply = session.call("gradient_descent", float(w[0]), float(w[1]), kept_X, kept_y)
-        problem = describe_reply(reply)
-        vector = as_vector(reply.value, 2) if reply.value is not None else None
-        if problem is not None or vector is None or vector.values is None:
-            why = problem or value_problem(reply.value, 2)
-            call = render_call("gradient_descent", GRADIENT_NAMES, args)
-            return student, t("grad.at_iteration", iteration=iteration, call=call, problem=why)
-        with np.errstate(all="ignore"):
-            w = w - lr * vector.values
-        if iteration % every == 0:
-            student.append((float(w[0]), float(w[1])))
-    return student, None
+    """The checkpoints the student would print, and the problem that stopped the run (if one did)."""
+    walk = _walk_student_gradient(ctx, session, reserve)
+    return walk.checkpoints, walk.problem
 
 
 def _gradient_inputs() -> Any:

@@ -60,8 +60,9 @@ class LocalPool:
         self.workers = max(1, workers)
 
     def _pool(self, spec_path: str) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                   initializer=warm, initargs=(spec_path,))
+        context = get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                   initializer=warm, initargs=(spec_path, context.Value("i", 0)))
 
     def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
         """Yield each job's result as it finishes; a worker that dies is replaced and its job retried once."""

@@ -9,6 +9,7 @@ result as plain JSON: one bad submission never stops the batch.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import traceback
 from pathlib import Path
@@ -39,7 +40,11 @@ def _restart_sandbox() -> None:
     state = getattr(_local, "state", None)
     if state is not None:
         state[2].close()
-        _local.state = (state[0], state[1], Sandbox())
+        sandbox = Sandbox()
+        _local.state = (state[0], state[1], sandbox)
+        cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+        if len(cpus) == 1:  # this worker was pinned: keep its new sandbox on the same CPU
+            sandbox.pin(min(cpus))
 
 
 def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
@@ -61,6 +66,13 @@ def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]
     return failed_result(Path(path), assignment.spec, message, student, None).to_json()
 
 
-def warm(spec_path: str) -> None:
-    """Pool initializer: pay the start-up once per worker, before the first submission arrives."""
-    _state(spec_path)
+def warm(spec_path: str, counter: Any = None) -> None:
+    """Pool initializer: pay the start-up once per worker, before the first submission arrives,
+    and give each worker (with its sandbox) a CPU of its own."""
+    _, sandbox = _state(spec_path)
+    if counter is not None and hasattr(os, "sched_getaffinity"):
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        cpus = sorted(os.sched_getaffinity(0))
+        sandbox.pin(cpus[index % len(cpus)])

@@ -48,12 +48,34 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv(sock: socket.socket) -> dict[str, Any]:
-    """Blocking read of one frame (used inside the sandbox, where blocking is fine)."""
+def recv_payload(sock: socket.socket) -> bytes:
+    """Blocking read of one frame's bytes (inside the sandbox, where blocking is fine)."""
     (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
     if size > MAX_FRAME_BYTES:
         raise WireError("frame too large")
-    return parse(_recv_exact(sock, size))
+    return _recv_exact(sock, size)
+
+
+def recv(sock: socket.socket) -> dict[str, Any]:
+    return parse(recv_payload(sock))
+
+
+# Binary frames for the one hot loop (a trajectory's 1000 gradient calls): a payload starting
+# with NUL (never the start of JSON) followed by little-endian float64s.
+BINARY = b"\x00"
+_TWO = struct.Struct("<dd")
+
+
+def pack_two(a: float, b: float) -> bytes:
+    payload = BINARY + _TWO.pack(a, b)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def unpack_two(payload: bytes) -> tuple[float, float]:
+    if len(payload) != 1 + _TWO.size or payload[:1] != BINARY:
+        raise WireError("bad binary frame")
+    a, b = _TWO.unpack_from(payload, 1)
+    return a, b
 
 
 class FrameReader:
@@ -65,12 +87,14 @@ class FrameReader:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
+        self._scratch = bytearray(1 << 16)
+        self._view = memoryview(self._scratch)
 
     def fill(self) -> None:
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
+        count = self.sock.recv_into(self._scratch)  # no fresh allocation per read
+        if not count:
             raise EOFError("peer closed the channel")
-        self.buffer += chunk
+        self.buffer += self._view[:count]
 
     def take(self) -> bytes | None:
         """The next complete frame's payload, if the buffer holds one."""
