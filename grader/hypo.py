@@ -68,25 +68,36 @@ class _OutOfTime(Exception):
     pass
 
 
-def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
-           probe: Callable[[Any], Any | None], budget_seconds: float) -> tuple[Any, Any] | None:
-    """Hypothesis's minimal failing example for `probe` (which returns a problem or None).
+MAX_PROBES = 150
 
-    Returns None when no failure was found or the time budget ran out; the caller then
-    reports the first failing drawn input as it is.
+
+def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
+           probe: Callable[[Any], Any | None], budget_seconds: float,
+           max_probes: int = MAX_PROBES) -> tuple[Any, Any] | None:
+    """Hypothesis's smallest failing example for `probe` (which returns a problem or None).
+
+    Bounded by a count of probes, not by time, so that the same submission gets the same
+    counterexample on every machine: past the bound, the smallest failure seen so far is
+    reported (Hypothesis only ever tries examples smaller than its current best). The time
+    budget is a last guard against a slow submission. Returns None when no failure was found.
     """
     from hypothesis import Phase, given, seed
 
     stop_at = time.monotonic() + budget_seconds
+    probes = 0
+    best: list[tuple[Any, Any]] = []
 
     @_settings(max_examples, [Phase.generate, Phase.shrink])
     @seed(seed_value)
     @given(strategy)
     def search(example: Any) -> None:
-        if time.monotonic() > stop_at:
+        nonlocal probes
+        if probes >= max_probes or time.monotonic() > stop_at:
             raise _OutOfTime()
+        probes += 1
         problem = probe(example)
         if problem is not None:
+            best[:] = [(example, problem)]
             raise _Failed(example, problem)
 
     try:
@@ -94,7 +105,7 @@ def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
     except _Failed as failure:
         return failure.example, failure.problem
     except _OutOfTime:
-        return None
+        return best[0] if best else None
     except Exception:  # a lost session aborts the search: the caller falls back
         return None
     return None

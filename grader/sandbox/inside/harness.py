@@ -239,7 +239,7 @@ class Session:
         name = str(message.get("name"))
         kept_args = [{"t": "kept", "i": i} for i in message.get("kept", [])]
         while True:
-            payload = wire.recv_payload(self.sock)
+            payload = wire.recv_two_or_other(self.sock)
             if payload[:1] != wire.BINARY:
                 return {"op": "streamed"}
             a, b = wire.unpack_two(payload)
