@@ -12,7 +12,7 @@ import importlib.util
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -138,6 +138,10 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
     except SessionLost as lost:
         status = "timeout" if lost.kind == "timeout" else "error"
         verdict = Verdict(False, _lost_message(lost, seconds, ctx))
+    except Exception as error:  # anything else a hostile reply provokes: never a pass, never a crash
+        status = "error"
+        verdict = Verdict(False, t("lost.unreadable", kind=type(error).__name__))
+        ctx.process.kill()
     finally:
         for opened in ctx.opened:
             opened.end()
@@ -158,10 +162,3 @@ def _lost_message(lost: SessionLost, seconds: float, ctx: CheckContext) -> str:
         return t("lost.exited", function=function, detail=lost.detail or t("lost.no_detail"))
     return t("lost.protocol", detail=lost.detail)
 
-
-def replies_or_problem(replies: Sequence[Reply]) -> str | None:
-    for reply in replies:
-        problem = describe_reply(reply)
-        if problem is not None:
-            return problem
-    return None

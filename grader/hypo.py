@@ -27,10 +27,6 @@ if TYPE_CHECKING:
     from hypothesis import strategies as st
 
 
-def settings_record(max_examples: int) -> dict[str, Any]:
-    return {"max_examples": max_examples, "phases": ["generate", "shrink"], "database": None,
-            "deadline": None, "hypothesis": version("hypothesis")}
-
 
 def _settings(max_examples: int, phases: list[Any]) -> settings:
     import hypothesis

@@ -43,6 +43,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "제출물의 프로세스가 읽을 수 없는 답을 보냈습니다 ({detail}). 이 검사는 통과할 수 없습니다",
     },
     "lost.no_detail": {"en": "no detail", "ko": "자세한 정보 없음"},
+    "lost.unreadable": {
+        "en": "the submission's answers could not be read ({kind}); this check cannot pass",
+        "ko": "제출물의 답을 읽을 수 없습니다({kind}). 이 검사는 통과할 수 없습니다",
+    },
     "value.returned_expected": {
         "en": "returned {got}; expected {expected}",
         "ko": "{got}을(를) 반환했습니다. 기대값은 {expected}입니다",

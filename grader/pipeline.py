@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,7 +124,3 @@ def failed_result(path: Path, spec: AssignmentSpec, message: str, student: str |
     return SubmissionResult(submission=str(path), student=student, score=0.0, max_score=spec.max_score,
                             parts=_zero_parts(spec, "not graded: " + message), error=message,
                             isolation_note=sandbox.isolation.note if sandbox else None)
-
-
-def python_version() -> str:
-    return sys.version.split()[0]

@@ -89,6 +89,16 @@ def _require(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _digest(raw: bytes, checks_module: Path) -> str:
+    """The spec's identity: its own bytes and its checks module's (whose strategies draw the inputs)."""
+    digest = hashlib.sha256(raw)
+    try:
+        digest.update(checks_module.read_bytes())
+    except OSError:
+        pass  # reported when the checks module is loaded
+    return digest.hexdigest()
+
+
 def load_spec(path: Path) -> AssignmentSpec:
     """Parse and validate a spec file; every problem names the file and the key."""
     path = Path(path)
@@ -137,6 +147,6 @@ def load_spec(path: Path) -> AssignmentSpec:
         limits=limits,
         seed=int(hypothesis.get("seed", 0)),
         rtol=float(table.get("tolerance", {}).get("rtol", 1e-7)),
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=_digest(raw, directory / assignment.get("checks", "")),
         data=table,
     )

@@ -149,13 +149,6 @@ def as_vector(value: Value, size: int) -> Coerced:
     return Coerced(numbers)
 
 
-def nan_problem(got: np.ndarray, expected: np.ndarray) -> str | None:
-    if np.isnan(got).any() and not np.isnan(expected).any():
-        return "returned NaN where a number was expected"
-    if np.isinf(got).any() and not np.isinf(expected).any():
-        return "returned an infinite value where a finite number was expected"
-    return None
-
 
 def close(got: np.ndarray, expected: np.ndarray, rtol: float, scale: np.ndarray | float = 0.0) -> bool:
     """|got - expected| <= rtol * (|expected| + scale), elementwise; NaN never matches.

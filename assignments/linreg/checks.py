@@ -31,7 +31,7 @@ from grader.properties import (
     value_problem,
     with_misconception,
 )
-from grader.sandbox.client import Callback, Reply, Script
+from grader.sandbox.client import Callback, Reply, Script, SessionLost
 from grader.values import as_scalar, as_vector, close, format_array, format_number
 
 LOSS_NAMES = ("f_x", "y")
@@ -364,8 +364,7 @@ def _walk_student_gradient(ctx: CheckContext, session: Any, reserve: float) -> G
     with session.stream("gradient_descent", kept_X, kept_y) as stream:
         for iteration in range(iterations):
             if ctx.seconds_left() < reserve:
-                walk.problem = t("grad.document_path")
-                return walk
+                raise SessionLost("timeout")  # a slow gradient is a timeout, reported as one
             point = (float(w[0]), float(w[1]))
             reply = stream.call(*point)
             walk.weights.append(point)
@@ -438,13 +437,20 @@ def _stand_ins(gradients: Script | Callback, X: np.ndarray) -> dict[str, Script 
             "linear_model": Script([np.zeros(X.shape)])}
 
 
+def gradient_calls(reply: Reply) -> np.ndarray:
+    """The points main() asked gradient_descent about, one row per call."""
+    return reply.records.get("gradient_descent", np.zeros((0, 2)))
+
+
 def _judge_steps(ctx: CheckContext, reply: Reply, gradients: np.ndarray) -> str | None:
     """Every step w_{k+1} = w_k - lr * g_k, once per iteration, from (0, 0), and main returns the last w."""
     _, _, lr, iterations, _ = _data(ctx)
     problem = describe_reply(reply)
     if problem is not None:
         return t("update.main_problem", problem=problem)
-    calls = reply.records.get("gradient_descent", np.zeros((0, 2)))
+    calls = gradient_calls(reply)
+    if calls.ndim != 2 or calls.shape[1] != 2:
+        return t("lost.unreadable", kind="records")
     if reply.non_scalar.get("gradient_descent"):
         return t("update.non_scalar")
     if len(calls) != iterations:
@@ -485,12 +491,18 @@ def update_trajectory(ctx: CheckContext) -> Verdict:
     reference = ctx.reference
     assert reference is not None
     X_float = X.astype(np.float64)
-    live = Callback(lambda w0, w1, *_: np.asarray(reference.gradient_descent(w0, w1, X_float, y)).ravel(),
-                    record=(0, 1))
+
+    def true_gradient(w0: Any, w1: Any, *_: Any) -> np.ndarray:
+        # Only two numbers ever reach the reference: whatever shapes the student's code passes
+        # (a (7000, 1, 1) "w0", say) must not make the grader's own process compute for long.
+        point = [float(np.ravel(w)[0]) if np.size(w) == 1 else np.nan for w in (w0, w1)]
+        return np.asarray(reference.gradient_descent(point[0], point[1], X_float, y), dtype=np.float64).ravel()
+
+    live = Callback(true_gradient, record=(0, 1))
     student: list[tuple[float, float] | None] = []
     try:
         (true_run,) = session.run("main", [], [_stand_ins(live, X)])
-        weights = true_run.records.get("gradient_descent", np.zeros((0, 2)))
+        weights = gradient_calls(true_run)
         final = as_vector(true_run.value, 2).values if true_run.value is not None else None
         after = list(weights[1:]) + ([final] if final is not None else [])
         student = [(float(after[i][0]), float(after[i][1])) if i < len(after) else None
@@ -508,8 +520,11 @@ def _gradient_scripts() -> Any:
     """What the stand-in gradient_descent returns, in turn: one to three pairs of gradients."""
     from hypothesis import strategies as st
 
-    magnitude = st.one_of(st.just(0.0), st.floats(-1000, 1000, allow_nan=False, allow_infinity=False))
-    return st.lists(st.tuples(magnitude, magnitude), min_size=1, max_size=3)
+    magnitude = st.one_of(st.just(0.0), st.floats(1e-3, 1000), st.floats(-1000, -1e-3))
+    # Every step must move w (two calls at one point count as one iteration): no (0, 0), and no
+    # gradient so small that lr·gd vanishes next to w in float64.
+    pair = st.tuples(magnitude, magnitude).filter(lambda p: p != (0.0, 0.0))
+    return st.lists(pair, min_size=1, max_size=3)
 
 
 def update_steps(ctx: CheckContext) -> Verdict:
@@ -803,7 +818,7 @@ def selfcheck_update_run(ctx: CheckContext) -> Verdict:
     misconception = _classify_update(ctx, [(reply, gradients)])
     g = gradients[np.arange(iterations) % len(gradients)]
     expected = -lr * np.cumsum(g, axis=0)
-    calls = reply.records.get("gradient_descent", np.zeros((0, 2)))
+    calls = gradient_calls(reply)
     final = as_vector(reply.value, 2).values if reply.kind == "returned" and reply.value is not None else None
     after = list(calls[1:]) + ([final] if final is not None else [])
     student = [(float(after[i][0]), float(after[i][1])) if i < len(after) else None

@@ -429,7 +429,7 @@ def _decode_reply(message: Any) -> Reply:
             return Reply("raised", error=error, records=records, non_scalar=non_scalar)
         if op == "missing":
             return Reply("missing")
-    except (wire.WireError, ValueError, TypeError, AttributeError) as error:
+    except (wire.WireError, ValueError, TypeError, AttributeError, ArithmeticError) as error:
         raise SessionLost("protocol", f"malformed reply ({error})") from None
     raise SessionLost("protocol", f"unexpected reply {str(op)[:40]!r}")
 

@@ -72,12 +72,19 @@ def detect() -> Isolation:
     return _detected
 
 
+SANDBOX_SITE = "/site"  # where the offered packages appear inside bubblewrap, whatever their real path
+
+
 def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
     python = os.path.realpath(sys.executable)
     package_dirs, parents = _package_dirs()
-    config = {"mode": isolation.mode, "paths": parents}
     if isolation.mode != "bubblewrap":
+        config = {"mode": isolation.mode, "paths": parents}
         return [python, "-I", "-S", str(HARNESS_DIR / "zygote.py"), str(control_fd), json.dumps(config)]
+    # The packages are mounted side by side under one fixed folder (numpy's extensions find
+    # numpy.libs next to them): a virtual environment may live anywhere, /tmp included, which
+    # the sandbox replaces with its own.
+    config = {"mode": isolation.mode, "paths": [SANDBOX_SITE]}
     prefix = os.path.realpath(sys.base_prefix)
     command = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -87,19 +94,20 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
     # bwrap creates missing parents of a mount point with mode 0700: a runtime installed under
     # /root or a home directory would then be unreadable once the submission runs as nobody.
     # (Inside the runtime's own tree the real directories show, with their real modes.)
-    for directory in _ancestors([prefix, python, *parents, *package_dirs]):
+    for directory in _ancestors([prefix, python]):
         if not directory.startswith(prefix + os.sep):
             command += ["--perms", "0755", "--dir", directory]
     if not (prefix == "/usr" or prefix.startswith("/usr/") and not prefix.startswith("/usr/local")):
         command += ["--ro-bind", prefix, prefix]  # (under /usr it shows already; /usr/local stays hidden)
-    # Hide every installed package but the ones the sandbox offers.
-    for parent in parents + [p for p in _site_dirs() if p not in parents]:
-        if os.path.isdir(parent):
-            command += ["--tmpfs", parent]
+    # Hide every package installed with the runtime: the sandbox offers only its own, below.
+    hidden = [p for p in _site_dirs() if p.startswith(prefix + os.sep) and os.path.isdir(p)]
+    for site_dir in hidden:
+        command += ["--tmpfs", site_dir]
+    for site_dir in hidden:
+        command += ["--remount-ro", site_dir]
+    command += ["--perms", "0755", "--dir", SANDBOX_SITE]
     for directory in package_dirs:
-        command += ["--ro-bind", directory, directory]
-    for parent in parents:
-        command += ["--remount-ro", parent]
+        command += ["--ro-bind", directory, f"{SANDBOX_SITE}/{os.path.basename(directory)}"]
     if not python.startswith(prefix + os.sep):
         command += ["--ro-bind", python, python]
     command += ["--ro-bind", str(HARNESS_DIR), "/harness",

@@ -234,7 +234,7 @@ def _encode_result(value: Any, depth: int) -> dict[str, Any]:
         return {"t": "number", "type": type_name, "dtype": str(scalar.dtype)[:40],
                 "b64": _b64(raw.reshape(1)), "raw": kind}
     if isinstance(value, np.ndarray):
-        if value.dtype.kind in "biuf" and value.size <= 1_000_000:
+        if value.dtype.kind in "iuf" and value.size <= 1_000_000:
             encoded = encode_array(np.asarray(value))
             encoded.update(type=type_name, orig_dtype=_dtype_name(value.dtype))
             return encoded
@@ -256,7 +256,7 @@ def _encode_result(value: Any, depth: int) -> dict[str, Any]:
 def decode_number(message: dict[str, Any]) -> float | int:
     if "f" in message:  # a finite float sent as a JSON number (exact: JSON keeps repr's 17 digits)
         number = message["f"]
-        if type(number) not in (int, float):
+        if type(number) not in (int, float) or type(number) is int and abs(number) >= 2**63:
             raise WireError("bad number")
         return float(number)
     raw = base64.b64decode(message.get("b64", ""), validate=True)
