@@ -301,7 +301,8 @@ def test_bwrap_command_hides_the_repository() -> None:
     sources = [command[i + 1] for i, arg in enumerate(command) if arg in ("--ro-bind", "--bind")]
     harness = str(isolation.HARNESS_DIR)
     for source in sources:
-        assert source == harness or not source.startswith(str(ROOT)), f"{source} exposes the repository"
+        installed = "site-packages" in Path(source).parts  # numpy, from a virtualenv that may sit in the repo
+        assert source == harness or installed or not source.startswith(str(ROOT)), f"{source} exposes the repository"
     assert "--bind" not in command  # nothing is mounted writable
     assert str(ROOT / "solutions") not in joined
 
