@@ -234,20 +234,25 @@ def loss_trajectory(ctx: CheckContext) -> Verdict:
     return Verdict(True, examples=len(inputs))
 
 
+def _column(draw: Any, n: int, shape: tuple[int, ...], scale: float) -> np.ndarray:
+    """n floats in [-10, 10] times scale, as an array of `shape` (lists draw and shrink far faster
+    than hypothesis.extra.numpy.arrays, which is most of a shrink's time)."""
+    from hypothesis import strategies as st
+
+    values = draw(st.lists(st.floats(-10, 10, allow_nan=False, allow_infinity=False), min_size=n, max_size=n))
+    return np.array(values, dtype=np.float64).reshape(shape) * scale
+
+
 def _loss_inputs() -> Any:
     """(f_x, y): n from 1, shapes (n, 1) and (n,), magnitudes from 1e-3 to 1e7."""
     from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
 
     @st.composite
     def inputs(draw: Any) -> tuple[np.ndarray, np.ndarray]:
         n = draw(st.integers(1, 12))
         shape = draw(st.sampled_from([(n, 1), (n,)]))
         scale = draw(st.sampled_from([1.0, 1e-3, 1e3, 1e6]))
-        elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=64)
-        f_x = draw(hnp.arrays(np.float64, shape, elements=elements)) * scale
-        y = draw(hnp.arrays(np.float64, shape, elements=elements)) * scale
-        return f_x, y
+        return _column(draw, n, shape, scale), _column(draw, n, shape, scale)
 
     return inputs()
 
@@ -394,16 +399,14 @@ def _student_gradient_path(ctx: CheckContext, session: Any,
 def _gradient_inputs() -> Any:
     """(w0, w1, X, y): n from 1, shapes (n, 1) and (n,), magnitudes from 1e-3 to 1e4."""
     from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
 
     @st.composite
     def inputs(draw: Any) -> tuple[Any, ...]:
         n = draw(st.integers(1, 12))
         shape = draw(st.sampled_from([(n, 1), (n,)]))
         scale = draw(st.sampled_from([1.0, 1e-3, 1e3]))
-        elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=64)
-        X = draw(hnp.arrays(np.float64, shape, elements=elements)) * scale
-        y = draw(hnp.arrays(np.float64, shape, elements=elements)) * scale
+        X = _column(draw, n, shape, scale)
+        y = _column(draw, n, shape, scale)
         w0 = draw(st.floats(-10, 10, allow_nan=False, allow_infinity=False))
         w1 = draw(st.floats(-10, 10, allow_nan=False, allow_infinity=False))
         return (w0, w1, X, y)
