@@ -384,6 +384,11 @@ def _clear_leftovers(everything: bool, session_pid: int) -> None:
             os.killpg(session_pid, signal.SIGKILL)
     except OSError:
         pass
+    reap()
+
+
+def reap() -> None:
+    """Collect every child that has ended, without waiting for the others."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)

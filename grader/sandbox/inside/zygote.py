@@ -270,16 +270,6 @@ def _self_test() -> str:
         os.close(out_r)
 
 
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -315,7 +305,7 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
             reply = {"op": "unknown"}
-        _reap()
+        harness.reap()
         control.send(json.dumps(reply).encode())
     for target, scratch, uid in list(live.values()):
         _kill(target, scratch, uid, {})
@@ -335,12 +325,12 @@ def _kill(target: int, scratch: str | None, uid: int | None,
         spare = {entry[0] for entry in live.values()}
         for _ in range(200):
             found = _sweep(spare, uid)
-            _reap()
+            harness.reap()
             if not found:
                 break
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
-    _reap()
+    harness.reap()
 
 
 def _real_uid(pid: str) -> int:
@@ -367,7 +357,7 @@ def _sweep(spare: set[int], uid: int | None) -> int:
             owner = _real_uid(entry) if uid is not None else None
         except (OSError, IndexError, ValueError):
             continue
-        if fields[0] == "Z":  # a zombie is dead already; _reap collects ours
+        if fields[0] == "Z":  # a zombie is dead already; harness.reap collects ours
             continue
         if fields[1] == me or (uid is not None and owner == uid):
             found += 1
