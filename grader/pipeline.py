@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import time
 from dataclasses import dataclass, field
@@ -115,7 +116,8 @@ def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: st
     try:
         submission = load_submission(path)
     except SubmissionError as problem:
-        return failed_result(path, assignment.spec, problem.message, student, sandbox)
+        failed = failed_result(path, assignment.spec, problem.message, student, sandbox)
+        return dataclasses.replace(failed, provenance=provenance(assignment, sandbox))
     return grade_submission(submission, assignment, sandbox, student)
 
 
