@@ -199,12 +199,18 @@ class Session:
         record_args = list(spec.get("record", []))
         position = [0]
 
+        last: list[Any] = [None, None]  # the previous call's recorded arguments, and its answer
+
         def stand_in(*args: Any, **kwargs: Any) -> Any:
+            row = [_flat(args[i]) if i < len(args) else None for i in record_args]
             if record_args:
-                records.append([_flat(args[i]) if i < len(args) else None for i in record_args])
+                records.append(row)
             if mode == "script":
+                if record_args and row == last[0]:
+                    return last[1]  # asked again at the same point: a gradient is a function of it
                 value = script[position[0] % len(script)] if script else None
                 position[0] += 1
+                last[0], last[1] = row, value
                 return value
             wire.send(self.sock, {"op": "callback", "name": name, "variant": variant,
                                   "args": [_encode_arg(a) for a in args]})
