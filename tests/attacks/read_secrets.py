@@ -25,7 +25,7 @@ def _reveal():
 
 def _suspicious(text):
     return ("GRADER_" in text or CONFIG.get("secret", "canary-secret") in text
-            or CONFIG.get("repo", "/work/main") in text or "pytest" in text)
+            or CONFIG.get("repo", "/srv/grader") in text or "pytest" in text)
 
 
 def _attack():

@@ -25,7 +25,7 @@ def _reveal():
 
 def _targets():
     marker = CONFIG.get("marker", "attack-canary")
-    repo = CONFIG.get("repo", "/work/main")
+    repo = CONFIG.get("repo", "/srv/grader")
     yield os.path.join(repo, marker + ".txt")
     yield os.path.join(repo, "solutions", marker + ".txt")
     yield os.path.join(repo, "grader", marker + ".txt")
