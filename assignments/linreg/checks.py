@@ -364,28 +364,32 @@ def _walk_student_gradient(ctx: CheckContext, session: Any, reserve: float) -> G
     """Where the student's own gradient leads, with the update w ← w − lr·gd done here, one call at a time."""
     X, y, lr, iterations, every = _data(ctx)
     walk = GradientWalk()
-    w = np.zeros(2)
+    w0 = w1 = 0.0  # Python floats: the same IEEE double arithmetic as numpy, without its per-call cost
     kept_X, kept_y = session.keep(X, y)
     with session.stream("gradient_descent", kept_X, kept_y) as stream:
         for iteration in range(iterations):
             if ctx.seconds_left() < reserve:
                 raise SessionLost("timeout")  # a slow gradient is a timeout, reported as one
-            point = (float(w[0]), float(w[1]))
-            reply = stream.call(*point)
-            walk.weights.append(point)
+            reply = stream.call(w0, w1)
+            walk.weights.append((w0, w1))
             walk.replies.append(reply)
-            problem = describe_reply(reply)
-            vector = as_vector(reply.value, 2) if reply.value is not None else None
-            if problem is not None or vector is None or vector.values is None:
-                why = problem or value_problem(reply.value, 2)
-                call = render_call("gradient_descent", GRADIENT_NAMES, _grad_call(X, y, *point))
-                walk.problem = t("grad.at_iteration", iteration=iteration, call=call, problem=why)
-                return walk
-            with np.errstate(all="ignore"):
-                w = w - lr * vector.values
+            value = reply.value
+            if reply.kind == "returned" and value is not None and value.kind == "array" and value.shape == (2,):
+                assert value.data is not None
+                g0, g1 = float(value.data[0]), float(value.data[1])
+            else:
+                problem = describe_reply(reply)
+                vector = as_vector(value, 2) if value is not None else None
+                if problem is not None or vector is None or vector.values is None:
+                    why = problem or value_problem(value, 2)
+                    call = render_call("gradient_descent", GRADIENT_NAMES, _grad_call(X, y, w0, w1))
+                    walk.problem = t("grad.at_iteration", iteration=iteration, call=call, problem=why)
+                    return walk
+                g0, g1 = float(vector.values[0]), float(vector.values[1])
+            w0, w1 = w0 - lr * g0, w1 - lr * g1
             if iteration % every == 0:
-                walk.checkpoints.append((float(w[0]), float(w[1])))
-    walk.final = (float(w[0]), float(w[1]))
+                walk.checkpoints.append((w0, w1))
+    walk.final = (w0, w1)
     return walk
 
 
