@@ -93,6 +93,16 @@ class CheckContext:
         return list(self.memo(f"examples:{max_examples}",
                               lambda: hypo.draw_examples_cached(key, strategy_factory, self.spec.seed, max_examples)))
 
+    def shrink(self, strategy_factory: Callable[[], Any], max_examples: int,
+               probe: Callable[[Any], Any | None]) -> tuple[Any, Any] | None:
+        """Hypothesis's smallest failing input for `probe` (None: none found), remembering each
+        search's path for the next submission of the batch (grader.hypo.ShrinkMemory)."""
+        from grader import hypo
+
+        memory = hypo.shrink_memory(f"{self.spec.digest}:{self.check.id}", self.spec.seed, max_examples)
+        budget = max(0.0, self.seconds_left() - 0.5)  # a last guard: the probe count is the real bound
+        return hypo.shrink(strategy_factory(), self.spec.seed, max_examples, probe, budget, memory=memory)
+
     _deadline: float = 0.0
 
 

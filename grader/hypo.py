@@ -8,12 +8,15 @@ only improves the message: it turns the first failing input into a minimal one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,33 +68,56 @@ class _OutOfTime(Exception):
 
 
 MAX_PROBES = 150
+Probe = Callable[[Any], Any | None]
 
 
-def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
-           probe: Callable[[Any], Any | None], budget_seconds: float,
-           max_probes: int = MAX_PROBES) -> tuple[Any, Any] | None:
+def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int, probe: Probe,
+           budget_seconds: float, max_probes: int = MAX_PROBES,
+           memory: ShrinkMemory | None = None) -> tuple[Any, Any] | None:
     """Hypothesis's smallest failing example for `probe` (which returns a problem or None).
 
     Bounded by a count of probes, not by time, so that the same submission gets the same
     counterexample on every machine: past the bound, the smallest failure seen so far is
     reported (Hypothesis only ever tries examples smaller than its current best). The time
     budget is a last guard against a slow submission. Returns None when no failure was found.
+
+    With a `memory`, a submission that answers the probes as an earlier one did follows the
+    remembered path (see ShrinkMemory); Hypothesis itself runs only for a new path.
     """
+    stop_at = time.monotonic() + budget_seconds
+    if memory is not None:
+        replayed = memory.replay(probe, max_probes, stop_at)
+        if replayed is not _NEW_PATH:
+            return replayed  # type: ignore[return-value]
+    path: list[tuple[Any, bool]] = []
+    found, complete = _run_hypothesis(strategy, seed_value, max_examples, probe, stop_at, max_probes, path)
+    if memory is not None and complete:
+        memory.remember(path)
+    return found
+
+
+def _run_hypothesis(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int, probe: Probe,
+                    stop_at: float, max_probes: int,
+                    path: list[tuple[Any, bool]]) -> tuple[tuple[Any, Any] | None, bool]:
+    """The search itself, recording each probe and its verdict; also says whether it ended on its
+    own or at the probe bound (a path worth remembering) rather than at the time guard or an error."""
     from hypothesis import Phase, given, seed
 
-    stop_at = time.monotonic() + budget_seconds
-    probes = 0
     best: list[tuple[Any, Any]] = []
+    timed_out = False
 
     @_settings(max_examples, [Phase.generate, Phase.shrink])
     @seed(seed_value)
     @given(strategy)
     def search(example: Any) -> None:
-        nonlocal probes
-        if probes >= max_probes or time.monotonic() > stop_at:
+        nonlocal timed_out
+        if len(path) >= max_probes:
             raise _OutOfTime()
-        probes += 1
+        if time.monotonic() > stop_at:
+            timed_out = True
+            raise _OutOfTime()
         problem = probe(example)
+        path.append((example, problem is not None))
         if problem is not None:
             best[:] = [(example, problem)]
             raise _Failed(example, problem)
@@ -99,12 +125,114 @@ def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
     try:
         search()
     except _Failed as failure:
-        return failure.example, failure.problem
+        return (failure.example, failure.problem), True
     except _OutOfTime:
-        return best[0] if best else None
+        return (best[0] if best else None), not timed_out
     except Exception:  # a lost session aborts the search: the caller falls back
-        return None
-    return None
+        return None, False
+    return None, True
+
+
+_NEW_PATH = object()
+
+
+@dataclass
+class _Step:
+    """A point of a remembered search: the probe Hypothesis asks next, or the end of the search."""
+
+    probe: Any = None
+    text: str = ""  # the probe in canonical form, to check that two paths agree
+    after: dict[bool, _Step] = field(default_factory=dict)  # by whether the probe failed
+    ended: bool = False
+
+
+class ShrinkMemory:
+    """Which probes Hypothesis asked, in order, for each sequence of verdicts it got.
+
+    With its seed fixed, Hypothesis decides every next probe from the verdicts so far, so a
+    submission whose verdicts follow a remembered path gets the very probes, and the very
+    counterexample, a fresh search would give it: only Hypothesis's own per-example work,
+    most of a shrink's time, is saved. Submissions in one class often share a mistake, and
+    so a path. Kept in memory and, as a cache only, on disk beside the drawn inputs."""
+
+    MAX_PATHS = 400
+
+    def __init__(self, file: Path | None = None) -> None:
+        self._root = _Step()
+        self._file = file
+        self._paths: list[list[tuple[Any, bool]]] = []
+        self._lock = threading.Lock()
+        if file is not None:
+            try:
+                for stored in json.loads(file.read_text()):
+                    self._insert([(_from_plain(example), bool(failed)) for example, failed in stored])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass  # only a cache: what could be read is kept
+
+    def replay(self, probe: Probe, max_probes: int, stop_at: float) -> tuple[Any, Any] | None | object:
+        """The remembered search's outcome for this probe function, or _NEW_PATH when its
+        verdicts leave every remembered path (the caller then searches afresh)."""
+        step, best, asked = self._root, None, 0
+        while not step.ended:
+            if step.probe is None or asked >= max_probes or time.monotonic() > stop_at:
+                return _NEW_PATH
+            try:
+                problem = probe(step.probe)
+            except Exception:
+                return None  # as in a fresh search: a lost session, and the caller falls back
+            asked += 1
+            if problem is not None:
+                best = (step.probe, problem)
+            following = step.after.get(problem is not None)
+            if following is None:
+                return _NEW_PATH
+            step = following
+        return best
+
+    def remember(self, path: list[tuple[Any, bool]]) -> None:
+        with self._lock:
+            if not self._insert(path) or self._file is None or len(self._paths) > self.MAX_PATHS:
+                return
+            stored = [[[_to_plain(example), failed] for example, failed in known] for known in self._paths]
+        _write_json(self._file, stored)
+
+    def _insert(self, path: list[tuple[Any, bool]]) -> bool:
+        """Add a path; False when it is known already or disagrees with a known one (which a
+        fixed seed rules out: what is known is kept)."""
+        try:
+            texts = [json.dumps(_to_plain(example), sort_keys=True) for example, _ in path]
+        except TypeError:
+            return False  # an example the cache cannot store: nothing is remembered
+        step, added = self._root, False
+        for (example, failed), text in zip(path, texts, strict=True):
+            if step.ended:
+                return False
+            if step.probe is None:
+                step.probe, step.text, added = example, text, True
+            elif step.text != text:
+                return False
+            step = step.after.setdefault(failed, _Step())
+        if step.probe is not None:
+            return False
+        if not step.ended:
+            step.ended = added = True
+        if added:
+            self._paths.append(path)
+        return added
+
+
+_memories: dict[str, ShrinkMemory] = {}
+_memories_lock = threading.Lock()
+
+
+def shrink_memory(key: str, seed_value: int, max_examples: int, max_probes: int = MAX_PROBES) -> ShrinkMemory:
+    """The process's memory of one check's searches (loaded from the cache folder at first use)."""
+    ident = hashlib.sha256(json.dumps(["shrink", key, seed_value, max_examples, max_probes, __version__,
+                                       version("hypothesis")]).encode()).hexdigest()[:32]
+    with _memories_lock:
+        if ident not in _memories:
+            _memories[ident] = ShrinkMemory(cache_dir() / f"shrink-{ident}.json")
+        return _memories[ident]
 
 
 # --------------------------------------------------------------- on-disk cache
@@ -163,10 +291,20 @@ def draw_examples_cached(key: str, strategy: Callable[[], st.SearchStrategy[Any]
         pass
     drawn = draw_examples(strategy(), seed_value, max_examples)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            json.dump([_to_plain(item) for item in drawn], handle)
-        os.replace(handle.name, path)
-    except (OSError, TypeError):
+        _write_json(path, [_to_plain(item) for item in drawn])
+    except TypeError:
         pass
     return drawn
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Replace a cache file whole (never half-written); a cache that cannot be written is skipped."""
+    text = json.dumps(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except OSError:
+        with contextlib.suppress(OSError, NameError):
+            os.unlink(handle.name)

@@ -65,10 +65,7 @@ def against_reference(ctx: CheckContext, *, function: str, names: Sequence[str],
     def probe(example: Any) -> Problem | None:
         return judge(session.call(function, *example), expected_of(*example), example)
 
-    from grader import hypo
-
-    budget = max(0.0, ctx.seconds_left() - 0.5)  # a last guard: the probe count is the real bound
-    found = hypo.shrink(strategy(), ctx.spec.seed, max_examples, probe, budget)
+    found = ctx.shrink(strategy, max_examples, probe)
     example, problem = found if found is not None else (examples[first_index], first_problem)
     call = render_call(function, names, example)
     misconception = misconception or problem.misconception

@@ -124,6 +124,30 @@ def escapes():
 
 def identity():
     raise RuntimeError(repr((os.getuid(), os.getgid())))
+
+
+def halve(a, b, scale):
+    return np.array([a, b]) * scale  # the gradient of (a^2 + b^2) * scale / 2
+
+
+def halve_tuple(a, b, scale):
+    return (np.float64(a * scale), b * scale)
+
+
+def halve_odd(a, b, scale):
+    return [np.array([a * scale]), np.array([b * scale])]  # two numbers, but not a plain list
+
+
+def slowly(a, b):
+    time.sleep(0.01)
+    return np.array([a, b])
+
+
+def halve_then_fail(a, b, scale):
+    counter[0] += 1
+    if counter[0] > 3:
+        raise ValueError("step four")
+    return np.array([a, b]) * scale
 '''
 
 
@@ -332,6 +356,44 @@ def test_map_streams_unless_independent(proc: SubmissionProcess) -> None:
         session.end()
     assert [r.value.scalar() for r in streamed if r.value] == [2.0, 3.0, 4.0]
     assert [r.value.scalar() for r in batched if r.value] == [2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("name", ["halve", "halve_tuple"])
+def test_a_descent_runs_on_the_students_side_with_the_same_arithmetic(proc: SubmissionProcess, name: str) -> None:
+    session = proc.session(5.0)
+    try:
+        (kept,) = session.keep(np.array(2.0))
+        descent = session.descend(name, (1.0, -3.0), 0.25, 6, kept)
+    finally:
+        session.end()
+    assert descent.stopped is None and descent.answers.shape == (6, 2)
+    point = [1.0, -3.0]
+    for g0, g1 in descent.answers:
+        assert (g0, g1) == (point[0] * 2.0, point[1] * 2.0)  # each answer at the point the last one led to
+        point = [point[0] - 0.25 * g0, point[1] - 0.25 * g1]
+
+
+def test_a_descent_stops_at_an_answer_it_cannot_read_or_an_exception(proc: SubmissionProcess) -> None:
+    session = proc.session(5.0)
+    try:
+        (kept,) = session.keep(np.array(2.0))
+        odd = session.descend("halve_odd", (1.0, 1.0), 0.25, 5, kept)
+        failing = session.descend("halve_then_fail", (1.0, 1.0), 0.25, 10, kept)
+        missing = session.descend("nowhere", (1.0, 1.0), 0.25, 10, kept)
+    finally:
+        session.end()
+    assert odd.answers.shape == (0, 2) and odd.stopped is not None and odd.stopped.kind == "returned"
+    assert failing.answers.shape == (3, 2) and failing.stopped is not None and failing.stopped.kind == "raised"
+    assert failing.stopped.error is not None and "step four" in failing.stopped.error.message
+    assert missing.answers.shape == (0, 2) and missing.stopped is not None and missing.stopped.kind == "missing"
+
+
+def test_a_slow_descent_is_a_timeout(proc: SubmissionProcess) -> None:
+    session = proc.session(0.5)
+    with pytest.raises(SessionLost) as caught:
+        session.descend("slowly", (1.0, 1.0), 0.1, 1000)  # 10 s of steps
+    session.end()
+    assert caught.value.kind == "timeout"
 
 
 def test_control_characters_never_reach_the_grader(proc: SubmissionProcess) -> None:

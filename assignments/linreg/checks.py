@@ -31,8 +31,8 @@ from grader.properties import (
     value_problem,
     with_misconception,
 )
-from grader.sandbox.client import Callback, Reply, Script, SessionLost
-from grader.values import as_scalar, as_vector, close, format_array, format_number
+from grader.sandbox.client import Callback, Reply, Script
+from grader.values import Value, as_scalar, as_vector, close, format_array, format_number
 
 LOSS_NAMES = ("f_x", "y")
 GRADIENT_NAMES = ("w0", "w1", "X", "y")
@@ -316,25 +316,26 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
     points its own answers produced: nothing about the reference's path (whose steps
     (w_k - w_k+1) / lr are the very gradients checked) reaches it."""
     X, y, _, _, _ = _data(ctx)
-    walk = _walk_student_gradient(ctx, ctx.session(), reserve=0.3)
+    walk = _walk_student_gradient(ctx, ctx.session())
     table = _table(ctx, walk.checkpoints)
     _, _, final = _document(ctx)
     final_ok = walk.final is not None and close(np.asarray(walk.final), final, ctx.rtol)
     if walk.problem is None and table["first_diverging"] is None and final_ok:
-        return Verdict(True, examples=len(walk.replies))
+        return Verdict(True, examples=len(walk.answers))
     reference = _reference_gradient(ctx)
     expected = [reference(w0, w1, X, y) for w0, w1 in walk.weights]
     points = [_grad_call(X, y, float(w0), float(w1)) for w0, w1 in walk.weights]
     judge = _judge_gradient(ctx.rtol)
-    bad = next((k for k, reply in enumerate(walk.replies) if judge(reply, expected[k], points[k]) is not None), None)
+    replies = [walk.reply(k) for k in range(len(walk.answers))]
+    bad = next((k for k, reply in enumerate(replies) if judge(reply, expected[k], points[k]) is not None), None)
     misconception = None
     if bad is not None:
-        problem = judge(walk.replies[bad], expected[bad], points[bad])
+        problem = judge(replies[bad], expected[bad], points[bad])
         assert problem is not None
         call = render_call("gradient_descent", GRADIENT_NAMES, points[bad])
         first = t("grad.at_iteration", iteration=bad, call=call, problem=problem.text)
         window = slice(bad, bad + 20)
-        misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, None, walk.replies[window],
+        misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, None, replies[window],
                                   points[window], expected[window], _gradient_scale_max) or problem.misconception
     else:
         call = None
@@ -342,7 +343,7 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
     diverging = _diverging_text(table)
     text = f"{first}; {diverging}" if diverging else first
     return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("gradient_descent")),
-                   counterexample=call, examples=len(walk.replies), misconception=misconception, details=table)
+                   counterexample=call, examples=len(walk.answers), misconception=misconception, details=table)
 
 
 def _gradient_scale_max(*example: Any) -> float:
@@ -351,52 +352,67 @@ def _gradient_scale_max(*example: Any) -> float:
 
 @dataclass
 class GradientWalk:
-    """The student's own trajectory: the weights before each call, each reply, the printed checkpoints."""
+    """The student's own trajectory: the weights before each call, each answer (two numbers),
+    the printed checkpoints, and the problem that stopped it early (if one did)."""
 
     weights: list[tuple[float, float]] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
+    answers: list[tuple[float, float]] = field(default_factory=list)
     checkpoints: list[tuple[float, float] | None] = field(default_factory=list)
     final: tuple[float, float] | None = None
     problem: str | None = None
 
+    def reply(self, step: int) -> Reply:
+        """The answer of one step as the reply it was (only the failure path needs these)."""
+        return Reply("returned", value=Value("array", "ndarray", dtype="float64", shape=(2,),
+                                             data=np.array(self.answers[step], dtype=np.float64)))
 
-def _walk_student_gradient(ctx: CheckContext, session: Any, reserve: float) -> GradientWalk:
-    """Where the student's own gradient leads, with the update w ← w − lr·gd done here, one call at a time."""
+    def follow(self, answers: list[tuple[float, float]], lr: float, every: int) -> tuple[float, float]:
+        """Take these steps from the last point (the same double arithmetic as the student's side)."""
+        w0, w1 = self.final if self.final is not None else (0.0, 0.0)
+        for g0, g1 in answers:
+            self.weights.append((w0, w1))
+            self.answers.append((g0, g1))
+            w0, w1 = w0 - lr * g0, w1 - lr * g1
+            if (len(self.answers) - 1) % every == 0:
+                self.checkpoints.append((w0, w1))
+        self.final = (w0, w1)
+        return w0, w1
+
+
+def _walk_student_gradient(ctx: CheckContext, session: Any) -> GradientWalk:
+    """Where the student's own gradient leads with the update w <- w - lr*gd.
+
+    The student's process runs the loop on its own answers (one round trip, not one per
+    iteration) and sends back each answer; the weights are recomputed here, so a process
+    that reports other answers than it used only misleads its own check. The path never
+    comes from the reference: (w_k - w_k+1) / lr along it is the very gradient checked."""
     X, y, lr, iterations, every = _data(ctx)
     walk = GradientWalk()
-    w0 = w1 = 0.0  # Python floats: the same IEEE double arithmetic as numpy, without its per-call cost
+    point = (0.0, 0.0)  # Python floats: the same IEEE double arithmetic on both sides
     kept_X, kept_y = session.keep(X, y)
-    with session.stream("gradient_descent", kept_X, kept_y) as stream:
-        for iteration in range(iterations):
-            if ctx.seconds_left() < reserve:
-                raise SessionLost("timeout")  # a slow gradient is a timeout, reported as one
-            reply = stream.call(w0, w1)
-            walk.weights.append((w0, w1))
-            walk.replies.append(reply)
-            value = reply.value
-            if reply.kind == "returned" and value is not None and value.kind == "array" and value.shape == (2,):
-                assert value.data is not None
-                g0, g1 = float(value.data[0]), float(value.data[1])
-            else:
-                problem = describe_reply(reply)
-                vector = as_vector(value, 2) if value is not None else None
-                if problem is not None or vector is None or vector.values is None:
-                    why = problem or value_problem(value, 2)
-                    call = render_call("gradient_descent", GRADIENT_NAMES, _grad_call(X, y, w0, w1))
-                    walk.problem = t("grad.at_iteration", iteration=iteration, call=call, problem=why)
-                    return walk
-                g0, g1 = float(vector.values[0]), float(vector.values[1])
-            w0, w1 = w0 - lr * g0, w1 - lr * g1
-            if iteration % every == 0:
-                walk.checkpoints.append((w0, w1))
-    walk.final = (w0, w1)
+    while len(walk.answers) < iterations:
+        descent = session.descend("gradient_descent", point, lr, iterations - len(walk.answers), kept_X, kept_y)
+        point = walk.follow([(float(g0), float(g1)) for g0, g1 in descent.answers], lr, every)
+        reply = descent.stopped
+        if reply is None:
+            continue
+        # Not a plain array or list of two numbers: accepted here if it still holds two numbers.
+        problem = describe_reply(reply)
+        vector = as_vector(reply.value, 2) if reply.value is not None else None
+        if problem is not None or vector is None or vector.values is None:
+            why = problem or value_problem(reply.value, 2)
+            call = render_call("gradient_descent", GRADIENT_NAMES, _grad_call(X, y, *point))
+            walk.problem = t("grad.at_iteration", iteration=len(walk.answers), call=call, problem=why)
+            walk.final = None
+            return walk
+        point = walk.follow([(float(vector.values[0]), float(vector.values[1]))], lr, every)
     return walk
 
 
-def _student_gradient_path(ctx: CheckContext, session: Any,
-                           reserve: float) -> tuple[list[tuple[float, float] | None], str | None]:
+def _student_gradient_path(ctx: CheckContext,
+                           session: Any) -> tuple[list[tuple[float, float] | None], str | None]:
     """The checkpoints the student would print, and the problem that stopped the run (if one did)."""
-    walk = _walk_student_gradient(ctx, session, reserve)
+    walk = _walk_student_gradient(ctx, session)
     return walk.checkpoints, walk.problem
 
 
@@ -573,10 +589,7 @@ def update_steps(ctx: CheckContext) -> Verdict:
         (reply,) = session.run("main", [], [variant(script)])
         return _judge_steps(ctx, reply, np.array(script, dtype=np.float64))
 
-    from grader import hypo
-
-    budget = max(0.0, ctx.seconds_left() - 0.5)  # a last guard: the probe count is the real bound
-    found = hypo.shrink(_gradient_scripts(), ctx.spec.seed, max_examples, probe, budget)
+    found = ctx.shrink(_gradient_scripts, max_examples, probe)
     script, problem = found if found is not None else (scripts[failing[0][0]], failing[0][1])
     shown = ", ".join(format_array(np.array(pair)) for pair in script)
     counterexample = t("update.script_many" if len(script) > 1 else "update.script_one", shown=shown)
@@ -820,7 +833,7 @@ def selfcheck_gradient_values(ctx: CheckContext) -> Verdict:
 def selfcheck_gradient_trajectory(ctx: CheckContext) -> Verdict:
     """The student's gradient with the update done here, 1000 iterations: the document's printed weights."""
     session = ctx.session()
-    student, problem = _student_gradient_path(ctx, session, 0.2)
+    student, problem = _student_gradient_path(ctx, session)
     table = _table(ctx, student)
     if problem is None and table["first_diverging"] is None:
         return Verdict(True, examples=len(student))

@@ -92,6 +92,15 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Descent:
+    """Where a function's own answers led: one row per step taken, and the reply that ended
+    the descent early (None when every step was taken)."""
+
+    answers: np.ndarray
+    stopped: Reply | None
+
+
+@dataclass(frozen=True)
 class Script:
     """Stand-in that returns these values in turn (cycling) and records its arguments."""
 
@@ -499,10 +508,25 @@ class Session:
         self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
         return self._decode(self._recv())
 
-    def stream(self, name: str, *kept: Kept) -> Stream:
-        """Many calls `name(a, b, *kept)` with two numbers each, in binary frames (a trajectory)."""
-        self._send({"op": "stream", "name": name, "kept": [k.index for k in kept]})
-        return Stream(self)
+    def descend(self, name: str, start: Sequence[float], rate: float, steps: int, *kept: Kept) -> Descent:
+        """Up to `steps` steps of x <- x - rate * name(*x, *kept) from `start`, run in the student's
+        process on its own answers, in one round trip instead of one per step."""
+        self._send({"op": "descend", "name": name, "start": [float(v) for v in start], "rate": float(rate),
+                    "steps": int(steps), "kept": [k.index for k in kept]})
+        message = self._recv()
+        try:
+            answers = wire.decode_array(message.get("answers"))
+        except wire.WireError as error:
+            self._lost()
+            raise SessionLost("protocol", str(error)) from None
+        stopped = message.get("stopped")
+        size = max(len(start), 1)
+        if (message.get("op") != "descended" or answers.dtype != np.float64 or answers.ndim != 2
+                or answers.shape[1] != size or answers.shape[0] > steps
+                or (stopped is None) != (answers.shape[0] == steps)):
+            self._lost()
+            raise SessionLost("protocol", "bad descent reply")
+        return Descent(answers, None if stopped is None else self._decode(stopped))
 
     def map(self, name: str, argsets: Sequence[Sequence[Any]], *, independent: bool = False) -> list[Reply]:
         """One call per argument set, each sent only after the previous answer came back.
@@ -585,46 +609,3 @@ def _callback_arg(message: Any) -> Any:
         numbers = numbers_of(value)
         return numbers if numbers is not None else np.array([np.nan])
     return np.array([np.nan])
-
-
-class Stream:
-    """Calls in binary frames: about a third of a JSON call's cost, for 1000-step loops.
-
-    An answer that is not a two-number array comes back as a normal reply; `close` returns
-    the session to ordinary requests."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def call(self, a: float, b: float) -> Reply:
-        session = self._session
-        try:
-            session._sock.sendall(wire.pack_two(a, b))
-        except OSError as error:
-            session._lost()
-            raise SessionLost("exited", str(error)) from None
-        payload = session._recv_payload()
-        if payload[:1] == wire.BINARY:
-            try:
-                first, second = wire.unpack_two(payload)
-            except wire.WireError as error:
-                session._lost()
-                raise SessionLost("protocol", str(error)) from None
-            return Reply("returned", value=Value("array", "ndarray", dtype="float64", shape=(2,),
-                                                 data=np.array([first, second])))
-        return session._decode(session._message(payload))
-
-    def close(self) -> None:
-        # Longer than a two-number frame, as the harness's single-read of those requires.
-        self._session._send({"op": "end_stream"})
-        message = self._session._recv()
-        if message.get("op") != "streamed":
-            self._session._lost()
-            raise SessionLost("protocol", "bad end of stream")
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        if kind is None:
-            self.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
 import importlib.util
 import io
 import os
@@ -236,33 +237,40 @@ class Session:
             results.append(reply)
         return {"op": "ran", "results": results}
 
-    def _stream(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Calls of one function with (a, b, *kept) where a, b arrive as two raw float64s.
+    def _descend(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Gradient descent on the function's own answers, here: x <- x - rate * f(*x, *kept).
 
-        Each answer that is a numeric array of exactly two numbers goes back as two raw
-        float64s; anything else (an exception, None, another shape) as a normal JSON reply.
-        A JSON frame (not binary) ends the stream."""
+        Every point is the previous point and the function's own answer, so nothing but the
+        start and the rate enters this process (a path sent from outside would give away the
+        answers checked along it). The answers go back as one float64 array, and the grader
+        redoes the same double arithmetic. An answer that is not a plain array, list or tuple
+        of `len(start)` numbers stops the descent and goes back as an ordinary reply."""
         name = str(message.get("name"))
+        point = [float(v) for v in message.get("start", [])]
+        rate = float(message.get("rate", 0.0))
+        steps = int(message.get("steps", 0))
+        size = len(point)
         kept_args = [{"t": "kept", "i": i} for i in message.get("kept", [])]
-        while True:
-            payload = wire.recv_two_or_other(self.sock)
-            if payload[:1] != wire.BINARY:
-                return {"op": "streamed"}
-            a, b = wire.unpack_two(payload)
+        answers: list[float] = []
+        stopped: dict[str, Any] | None = None
+        try:
+            function = self._function(name)
+        except LookupError:
+            function, stopped = None, {"op": "missing", "name": name}
+        for _ in range(steps if function is not None else 0):
             try:
-                function = self._function(name)
-                value = function(a, b, *[_decode_arg(k, self.kept) for k in kept_args])
-            except LookupError:
-                wire.send(self.sock, {"op": "missing", "name": name})
-                continue
+                value = function(*point, *[_decode_arg(k, self.kept) for k in kept_args])
             except BaseException as error:
-                wire.send(self.sock, _error_reply(error))
-                continue
-            if type(value) is np.ndarray and value.dtype.kind in "fiu" and value.size == 2:
-                flat = value.ravel()
-                self.sock.sendall(wire.pack_two(float(flat[0]), float(flat[1])))
-            else:
-                wire.send(self.sock, {"op": "returned", "value": wire.encode_result(value)})
+                stopped = _error_reply(error)
+                break
+            answer = _plain_numbers(value, size)
+            if answer is None:
+                stopped = {"op": "returned", "value": wire.encode_result(value)}
+                break
+            answers.extend(answer)
+            point = [p - rate * g for p, g in zip(point, answer, strict=True)]
+        table = np.array(answers, dtype=np.float64).reshape(-1, max(size, 1))
+        return {"op": "descended", "answers": wire.encode_array(table), "stopped": stopped}
 
     def serve(self) -> None:
         # Once per session rather than per call: numpy's warnings never cost points (they go to
@@ -288,13 +296,30 @@ class Session:
                          "results": [self._invoke(name, args) for args in message.get("argsets", [])]}
             elif op == "run":
                 reply = self._run(message)
-            elif op == "stream":
-                reply = self._stream(message)
+            elif op == "descend":
+                reply = self._descend(message)
             elif op == "end":
                 return
             else:
                 reply = {"op": "unknown"}
             wire.send(self.sock, reply)
+
+
+_NUMBER_TYPES = (float, int, np.float64, np.float32, np.int64, np.int32)
+
+
+def _plain_numbers(value: Any, size: int) -> list[float] | None:
+    """`size` floats from a numeric ndarray or a list/tuple of plain numbers; None for anything
+    else (which the grader then judges from the ordinary reply)."""
+    if type(value) is np.ndarray and value.dtype.kind in "fiu" and value.size == size:
+        flat = value.ravel()
+        return [float(flat[i]) for i in range(size)]
+    if type(value) in (list, tuple) and len(value) == size and all(type(v) in _NUMBER_TYPES for v in value):
+        try:
+            return [float(v) for v in value]
+        except OverflowError:  # an int beyond float64: the grader describes it
+            return None
+    return None
 
 
 def _flat(value: Any) -> list[float]:
@@ -334,6 +359,9 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: 
     sys.stdout = _BoundedWriter(1, output_limit)
     sys.stderr = _BoundedWriter(2, output_limit)
     namespace, notes = load(units)
+    # Everything alive now is shared with each session's fork: frozen, the sessions' garbage
+    # collections never walk (and so never copy) those pages.
+    gc.freeze()
     defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))[:200]
     wire.send(sock, {"op": "loaded", "notes": notes[:50], "defined": defined})
     while True:

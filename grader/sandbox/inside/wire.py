@@ -62,39 +62,6 @@ def recv(sock: socket.socket) -> dict[str, Any]:
     return parse(recv_payload(sock))
 
 
-# Binary frames for the one hot loop (a trajectory's 1000 gradient calls): a payload starting
-# with NUL (never the start of JSON) followed by little-endian float64s.
-BINARY = b"\x00"
-_TWO = struct.Struct("<dd")
-
-
-def pack_two(a: float, b: float) -> bytes:
-    payload = BINARY + _TWO.pack(a, b)
-    return _HEADER.pack(len(payload)) + payload
-
-
-_TWO_FRAME = _HEADER.size + 1 + _TWO.size
-
-
-def recv_two_or_other(sock: socket.socket) -> bytes:
-    """One frame's payload, a two-number frame in a single system call.
-
-    Every frame sent during a stream is at least as long as a two-number frame (the grader's
-    end-of-stream frame is longer), so reading that many bytes never reaches into the next."""
-    head = _recv_exact(sock, _TWO_FRAME)
-    (size,) = _HEADER.unpack_from(head)
-    if size > MAX_FRAME_BYTES or size + _HEADER.size < _TWO_FRAME:
-        raise WireError("bad frame size")
-    return head[_HEADER.size:] + _recv_exact(sock, size + _HEADER.size - _TWO_FRAME)
-
-
-def unpack_two(payload: bytes) -> tuple[float, float]:
-    if len(payload) != 1 + _TWO.size or payload[:1] != BINARY:
-        raise WireError("bad binary frame")
-    a, b = _TWO.unpack_from(payload, 1)
-    return a, b
-
-
 class FrameReader:
     """Reads frames with as few system calls as possible (one recv usually holds a whole frame).
 
