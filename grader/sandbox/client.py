@@ -553,7 +553,7 @@ class Session:
             wire_variant = {}
             for key, stand_in in variant.items():
                 if isinstance(stand_in, Script):
-                    wire_variant[key] = {"mode": "script", "values": [_encode_arg(v) for v in stand_in.values],
+                    wire_variant[key] = {"mode": "script", **_script_values(stand_in.values),
                                          "record": list(stand_in.record)}
                 else:
                     wire_variant[key] = {"mode": "callback", "record": list(stand_in.record)}
@@ -596,6 +596,15 @@ class Session:
                 self._owner.kill()
         except (SessionLost, OSError):
             self._owner.kill()
+
+
+def _script_values(values: Sequence[Any]) -> dict[str, Any]:
+    """A script's values; many float arrays of one shape (a trajectory's gradients) as one array."""
+    first = values[0] if values else None
+    if (len(values) > 1 and isinstance(first, np.ndarray) and first.dtype == np.float64
+            and all(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == first.shape for v in values)):
+        return {"rows": wire.encode_array(np.stack(values))}
+    return {"values": [_encode_arg(v) for v in values]}
 
 
 def _callback_arg(message: Any) -> Any:
