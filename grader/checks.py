@@ -61,6 +61,9 @@ class CheckContext:
     shared: Shared
     process: SubmissionProcess
     opened: list[Session] = field(default_factory=list)
+    # Earlier parts with full marks: feedback may lean on them (never the score: each part is
+    # scored with the other parts replaced by the grader's stand-ins).
+    passed_parts: frozenset[str] = frozenset()
 
     @property
     def rtol(self) -> float:

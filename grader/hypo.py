@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +30,13 @@ if TYPE_CHECKING:
     from hypothesis import settings
     from hypothesis import strategies as st
 
+
+
+@functools.cache
+def hypothesis_version() -> str:
+    """From the installed metadata (2 ms, once per process): without importing Hypothesis, which
+    a grade whose inputs are all cached never needs."""
+    return version("hypothesis")
 
 
 def _settings(max_examples: int, phases: list[Any]) -> settings:
@@ -228,7 +236,7 @@ _memories_lock = threading.Lock()
 def shrink_memory(key: str, seed_value: int, max_examples: int, max_probes: int = MAX_PROBES) -> ShrinkMemory:
     """The process's memory of one check's searches (loaded from the cache folder at first use)."""
     ident = hashlib.sha256(json.dumps(["shrink", key, seed_value, max_examples, max_probes, __version__,
-                                       version("hypothesis")]).encode()).hexdigest()[:32]
+                                       hypothesis_version()]).encode()).hexdigest()[:32]
     with _memories_lock:
         if ident not in _memories:
             _memories[ident] = ShrinkMemory(cache_dir() / f"shrink-{ident}.json")
@@ -283,7 +291,7 @@ def draw_examples_cached(key: str, strategy: Callable[[], st.SearchStrategy[Any]
     a cache: a missing, unreadable or corrupt file is redrawn, and the grade is the same.
     """
     ident = hashlib.sha256(json.dumps([key, seed_value, max_examples, __version__,
-                                       version("hypothesis")]).encode()).hexdigest()[:32]
+                                       hypothesis_version()]).encode()).hexdigest()[:32]
     path = cache_dir() / f"examples-{ident}.json"
     try:
         return [_from_plain(item) for item in json.loads(path.read_text())]

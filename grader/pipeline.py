@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from grader import __version__
+from grader import __version__, hypo
 from grader.checks import CheckContext, Shared, check_function, load_checks_module, run_check
 from grader.errors import SpecError, SubmissionError
 from grader.load import Submission, load_submission
@@ -48,12 +48,10 @@ def _load_reference(path: Path) -> ModuleType:
 
 
 def provenance(assignment: Assignment, sandbox: Sandbox) -> Provenance:
-    from importlib.metadata import version
-
     examples = {c.id: int(c.options.get("max_examples", 0)) for p in assignment.spec.parts for c in p.checks
                 if "max_examples" in c.options}
     return Provenance(grader_version=__version__, assignment=assignment.spec.id,
-                      spec_sha256=assignment.spec.digest, hypothesis_version=version("hypothesis"),
+                      spec_sha256=assignment.spec.digest, hypothesis_version=hypo.hypothesis_version(),
                       hypothesis_seed=assignment.spec.seed,
                       hypothesis_settings={"derandomized_by_seed": True, "max_examples": examples,
                                            "phases": ["generate", "shrink"], "database": None,
@@ -83,7 +81,11 @@ def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sa
             error: str | None = f"{submission.name}: {process.load_problem}"
         else:
             error = None
-            parts = tuple(_grade_part(assignment, part_index, process) for part_index in range(len(spec.parts)))
+            graded: list[PartResult] = []
+            for part_index in range(len(spec.parts)):
+                passed = frozenset(p.name for p in graded if p.score == p.max_score)
+                graded.append(_grade_part(assignment, part_index, process, passed))
+            parts = tuple(graded)
     finally:
         process.close()
     output = process.output_text()
@@ -94,7 +96,7 @@ def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sa
         provenance=provenance(assignment, sandbox), duration_s=round(time.monotonic() - started, 4))
 
 
-def _grade_part(assignment: Assignment, part_index: int, process: object) -> PartResult:
+def _grade_part(assignment: Assignment, part_index: int, process: object, passed: frozenset[str]) -> PartResult:
     from grader.sandbox.client import SubmissionProcess
 
     assert isinstance(process, SubmissionProcess)
@@ -103,7 +105,7 @@ def _grade_part(assignment: Assignment, part_index: int, process: object) -> Par
     results = []
     for check in part.checks:
         ctx = CheckContext(spec=spec, part=part, check=check, reference=assignment.reference,
-                           shared=assignment.shared, process=process)
+                           shared=assignment.shared, process=process, passed_parts=passed)
         function = check_function(assignment.checks, check)
         seconds = float(check.options.get("seconds", spec.limits.check_seconds))
         results.append(run_check(function, ctx, seconds))

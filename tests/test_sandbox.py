@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import isolation
-from grader.sandbox.client import Sandbox, SessionLost, SubmissionProcess
+from grader.sandbox.client import Callback, Sandbox, Script, SessionLost, Spy, SubmissionProcess
 from grader.spec import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +136,19 @@ def halve_tuple(a, b, scale):
 
 def halve_odd(a, b, scale):
     return [np.array([a * scale]), np.array([b * scale])]  # two numbers, but not a plain list
+
+
+def walk_with_halve():
+    a, b = 1.0, 2.0
+    for _ in range(3):
+        g = halve(a, b, 1.0)
+        g *= 0.5  # the caller may change what it got
+        a, b = a - g[0], b - g[1]
+    return np.array([a, b])
+
+
+def walk_with_ghost():
+    return ghost(1.0, 2.0)
 
 
 def slowly(a, b):
@@ -345,6 +358,25 @@ def test_fallback_is_forced_by_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(isolation.ISOLATION_ENV, "fallback")
     detected = isolation.detect()
     assert detected.mode == "fallback" and detected.note == isolation.FALLBACK_NOTE
+
+
+def test_stand_ins_script_spy_and_callback(proc: SubmissionProcess) -> None:
+    session = proc.session(5.0)
+    try:
+        scripted, spied, asked, ghost = session.run("walk_with_halve", [], [
+            {"halve": Script([np.array([1.0, 1.0])], record=(0, 1))},
+            {"halve": Spy(record=(0, 1))},
+            {"halve": Callback(lambda a, b: np.array([4 * a, 4 * b]), record=(0, 1), send=(0, 1))},
+            {"ghost": Spy()}])
+        (missing,) = session.run("walk_with_ghost", [], [{"ghost": Spy()}])
+    finally:
+        session.end()
+    # each scripted answer is a fresh array: the caller's `g *= 0.5` does not change the next one
+    assert scripted.records["halve"].tolist() == [[1.0, 2.0], [0.5, 1.5], [0.0, 1.0]]
+    assert spied.records["halve"].tolist() == [[1.0, 2.0], [0.5, 1.0], [0.25, 0.5]]  # its own halve
+    assert asked.records["halve"].tolist() == [[1.0, 2.0], [-1.0, -2.0], [1.0, 2.0]]  # the grader's answers
+    assert ghost.kind == "returned" and ghost.value is not None
+    assert missing.kind == "raised" and missing.error is not None and "ghost" in missing.error.message
 
 
 def test_map_streams_unless_independent(proc: SubmissionProcess) -> None:

@@ -31,7 +31,7 @@ from grader.properties import (
     value_problem,
     with_misconception,
 )
-from grader.sandbox.client import Callback, Reply, Script
+from grader.sandbox.client import Callback, Reply, Script, Spy, StandIn
 from grader.values import Value, as_scalar, as_vector, close, format_array, format_number
 
 LOSS_NAMES = ("f_x", "y")
@@ -454,7 +454,7 @@ def gradient_matches_reference(ctx: CheckContext) -> Verdict:
 # ------------------------------------------------------------------- the update
 
 
-def _stand_ins(gradients: Script | Callback, X: np.ndarray) -> dict[str, Script | Callback]:
+def _stand_ins(gradients: StandIn, X: np.ndarray) -> dict[str, StandIn]:
     """main() runs with these in place of the student's other two TODOs (and linear_model)."""
     return {"gradient_descent": gradients, "Loss": Script([0.0]),
             "linear_model": Script([np.zeros(X.shape)])}
@@ -527,21 +527,9 @@ def update_trajectory(ctx: CheckContext) -> Verdict:
     if problem is None:
         return Verdict(True, examples=1)
     misconception = _classify_update(ctx, [(reply, gradients)])
-    # Where the student's update leads with true gradients: the trajectory they would print.
-    reference = ctx.reference
-    assert reference is not None
-    X_float = X.astype(np.float64)
-
-    def true_gradient(w0: Any, w1: Any, *_: Any) -> np.ndarray:
-        # Only two numbers ever reach the reference: whatever shapes the student's code passes
-        # (a (7000, 1, 1) "w0", say) must not make the grader's own process compute for long.
-        point = [float(np.ravel(w)[0]) if np.size(w) == 1 else np.nan for w in (w0, w1)]
-        return np.asarray(reference.gradient_descent(point[0], point[1], X_float, y), dtype=np.float64).ravel()
-
-    live = Callback(true_gradient, record=(0, 1))
     student: list[tuple[float, float] | None] = []
     try:
-        (true_run,) = session.run("main", [], [_stand_ins(live, X)])
+        (true_run,) = session.run("main", [], [_stand_ins(_true_gradients(ctx, X, y), X)])
         weights = gradient_calls(true_run)
         final = as_vector(true_run.value, 2).values if true_run.value is not None else None
         after = list(weights[1:]) + ([final] if final is not None else [])
@@ -554,6 +542,25 @@ def update_trajectory(ctx: CheckContext) -> Verdict:
     text = f"{problem}; {diverging}" if diverging else problem
     return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("update")),
                    examples=1, misconception=misconception, details=table)
+
+
+def _true_gradients(ctx: CheckContext, X: np.ndarray, y: np.ndarray) -> Spy | Callback:
+    """True gradients for main(), to show where the student's update leads (the trajectory they
+    would print): their own gradient_descent when that part is right (one run, no round trips),
+    else the reference's, asked call by call (it never enters their process)."""
+    if "gradient_descent" in ctx.passed_parts:
+        return Spy(record=(0, 1))
+    reference = ctx.reference
+    assert reference is not None
+    X_float = X.astype(np.float64)
+
+    def true_gradient(w0: Any, w1: Any, *_: Any) -> np.ndarray:
+        # Only two numbers ever reach the reference: whatever shapes the student's code passes
+        # (a (7000, 1, 1) "w0", say) must not make the grader's own process compute for long.
+        point = [float(np.ravel(w)[0]) if np.size(w) == 1 else np.nan for w in (w0, w1)]
+        return np.asarray(reference.gradient_descent(point[0], point[1], X_float, y), dtype=np.float64).ravel()
+
+    return Callback(true_gradient, record=(0, 1), send=(0, 1))  # X and y are the document's: not sent back
 
 
 def _gradient_scripts() -> Any:
@@ -574,7 +581,7 @@ def update_steps(ctx: CheckContext) -> Verdict:
     scripts = ctx.examples(_gradient_scripts, max_examples)
     session = ctx.session()
 
-    def variant(script: list[tuple[float, float]]) -> dict[str, Script | Callback]:
+    def variant(script: list[tuple[float, float]]) -> dict[str, StandIn]:
         return _stand_ins(Script([np.array(pair, dtype=np.float64) for pair in script], record=(0, 1)), X)
 
     replies = session.run("main", [], [variant(script) for script in scripts])

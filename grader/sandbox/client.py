@@ -110,10 +110,22 @@ class Script:
 
 @dataclass(frozen=True)
 class Callback:
-    """Stand-in that asks the grader for each answer (the grader computes it)."""
+    """Stand-in that asks the grader for each answer (the grader computes it) from the
+    arguments at positions `send` (all of them when None)."""
 
     answer: Callable[..., Any]
     record: Sequence[int] = ()
+    send: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class Spy:
+    """Not a stand-in: the submission's own function, with its arguments recorded."""
+
+    record: Sequence[int] = ()
+
+
+StandIn = Script | Callback | Spy
 
 
 class OutputCollector:
@@ -546,7 +558,7 @@ class Session:
             raise SessionLost("protocol", "bad batch reply")
         return [self._decode(r) for r in results]
 
-    def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, Script | Callback]]) -> list[Reply]:
+    def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, StandIn]]) -> list[Reply]:
         """Call `name` once per variant, with some of the submission's functions replaced."""
         wire_variants = []
         for variant in variants:
@@ -555,8 +567,11 @@ class Session:
                 if isinstance(stand_in, Script):
                     wire_variant[key] = {"mode": "script", **_script_values(stand_in.values),
                                          "record": list(stand_in.record)}
+                elif isinstance(stand_in, Spy):
+                    wire_variant[key] = {"mode": "spy", "record": list(stand_in.record)}
                 else:
-                    wire_variant[key] = {"mode": "callback", "record": list(stand_in.record)}
+                    wire_variant[key] = {"mode": "callback", "record": list(stand_in.record),
+                                         "send": None if stand_in.send is None else list(stand_in.send)}
             wire_variants.append(wire_variant)
         self._send({"op": "run", "name": name, "args": [_encode_arg(a) for a in args], "variants": wire_variants})
         while True:

@@ -193,8 +193,10 @@ class Session:
             return _error_reply(error)
         return {"op": "returned", "value": wire.encode_result(value)}
 
-    def _proxy(self, name: str, spec: dict[str, Any], records: list[Any], variant: int) -> Callable[..., Any]:
-        """A stand-in for one of the submission's functions while another is checked.
+    def _proxy(self, name: str, spec: dict[str, Any], records: list[Any], variant: int,
+               own: Any) -> Callable[..., Any]:
+        """A stand-in for one of the submission's functions while another is checked (or, as a
+        spy, the submission's `own` function with its arguments recorded).
 
         Runs once per iteration of a student's loop (11 000 times a grade): kept lean."""
         mode = spec.get("mode")
@@ -203,10 +205,12 @@ class Session:
         else:
             script = [_decode_arg(v) for v in spec.get("values", [])]
         record_args = tuple(spec.get("record", []))
+        send = spec.get("send")  # the arguments a callback's answer needs (all when None)
         state: list[Any] = [0, None, None]  # the next scripted value; the previous call's point and answer
 
         def stand_in(*args: Any, **kwargs: Any) -> Any:
-            row = tuple(_cell(args[i]) if i < len(args) else None for i in record_args)
+            count = len(args)
+            row = tuple([_cell(args[i]) if i < count else None for i in record_args])
             if record_args:
                 records.append(row)
             if mode == "script":
@@ -219,8 +223,13 @@ class Session:
                 # A fresh copy each time, as a real function returns: `gd *= lr` must not change
                 # what the next call gets.
                 return value.copy() if type(value) is np.ndarray else value
+            if mode == "spy":
+                if not callable(own):
+                    raise NameError(f"name '{name}' is not defined")
+                return own(*args, **kwargs)
+            asked = args if send is None else [args[i] if i < count else None for i in send]
             wire.send(self.sock, {"op": "callback", "name": name, "variant": variant,
-                                  "args": [_encode_arg(a) for a in args]})
+                                  "args": [_encode_arg(a) for a in asked]})
             reply = wire.recv(self.sock)
             return _decode_arg(reply.get("value"))
 
@@ -235,7 +244,7 @@ class Session:
             saved = {key: self.namespace.get(key) for key in overrides}
             records: dict[str, list[Any]] = {key: [] for key in overrides}
             for key, spec in overrides.items():
-                self.namespace[key] = self._proxy(key, spec, records[key], index)
+                self.namespace[key] = self._proxy(key, spec, records[key], index, saved[key])
             reply = self._invoke(name, args)
             for key, value in saved.items():
                 self.namespace[key] = value
@@ -333,9 +342,12 @@ _SCALAR_TYPES = (float, np.float64, int)
 
 def _cell(value: Any) -> float | None:
     """A recorded argument as one float; None when it is not a single number."""
-    try:
-        if type(value) in _SCALAR_TYPES:
+    if type(value) in _SCALAR_TYPES:
+        try:
             return float(value)
+        except OverflowError:  # an int beyond float64
+            return None
+    try:
         array = np.asarray(value, dtype=np.float64).ravel()
         return float(array[0]) if array.size == 1 else None
     except BaseException:
