@@ -1,8 +1,8 @@
 """Running one check: the engine side of the exercise's small check functions.
 
 An exercise's checks module defines plain functions `(ctx: CheckContext) -> Verdict`,
-named by `kind` in its spec. The engine gives each check a fresh session of the
-student's process and a time limit, and turns anything that goes wrong (a timeout,
+named by `kind` in its spec. The engine gives each part a fresh session of the
+student's process and each check a time limit, and turns anything that goes wrong (a timeout,
 an exit, a malformed reply) into a failed check: it is never a pass.
 """
 
@@ -52,6 +52,29 @@ class Shared:
         return self._values[key]
 
 
+class PartSession:
+    """One fork of the loaded submission for the checks of one part, as their function sees
+    it: the checks of a part share that process's state (as the calls within a check always
+    did), parts never do. A check that loses the session (timeout, exit, malformed reply)
+    takes it with it; the next check of the part starts a fresh fork."""
+
+    def __init__(self, process: SubmissionProcess) -> None:
+        self.process = process
+        self._session: Session | None = None
+
+    def get(self, deadline: float) -> Session:
+        if self._session is not None and self._session.open:
+            self._session.deadline = deadline
+            return self._session
+        self._session = self.process.session(max(0.05, deadline - time.monotonic()))
+        return self._session
+
+    def end(self) -> None:
+        if self._session is not None:
+            self._session.end()
+            self._session = None
+
+
 @dataclass
 class CheckContext:
     spec: AssignmentSpec
@@ -60,7 +83,7 @@ class CheckContext:
     reference: ModuleType | None
     shared: Shared
     process: SubmissionProcess
-    opened: list[Session] = field(default_factory=list)
+    sessions: PartSession
     # Earlier parts with full marks: feedback may lean on them (never the score: each part is
     # scored with the other parts replaced by the grader's stand-ins).
     passed_parts: frozenset[str] = frozenset()
@@ -77,11 +100,8 @@ class CheckContext:
         return self.check.options.get(name, default)
 
     def session(self) -> Session:
-        """A fresh fork of the loaded submission, with what is left of this check's time."""
-        remaining = max(0.05, self._deadline - time.monotonic())
-        opened = self.process.session(remaining)
-        self.opened.append(opened)
-        return opened
+        """The part's fork of the loaded submission, with this check's time limit."""
+        return self.sessions.get(self._deadline)
 
     def seconds_left(self) -> float:
         return self._deadline - time.monotonic()
@@ -155,10 +175,6 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
         status = "error"
         verdict = Verdict(False, t("lost.unreadable", kind=type(error).__name__))
         ctx.process.kill()
-    finally:
-        for opened in ctx.opened:
-            opened.end()
-        ctx.opened.clear()
     check = ctx.check
     return CheckResult(id=check.id, title=title(f"title.{check.id}", check.title), status=status,
                        score=check.points if status == "passed" else 0.0, max_score=check.points,

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from grader import __version__, hypo
-from grader.checks import CheckContext, Shared, check_function, load_checks_module, run_check
+from grader.checks import CheckContext, PartSession, Shared, check_function, load_checks_module, run_check
 from grader.errors import SpecError, SubmissionError
 from grader.load import Submission, load_submission
 from grader.messages import title
@@ -103,12 +103,16 @@ def _grade_part(assignment: Assignment, part_index: int, process: object, passed
     spec = assignment.spec
     part = spec.parts[part_index]
     results = []
-    for check in part.checks:
-        ctx = CheckContext(spec=spec, part=part, check=check, reference=assignment.reference,
-                           shared=assignment.shared, process=process, passed_parts=passed)
-        function = check_function(assignment.checks, check)
-        seconds = float(check.options.get("seconds", spec.limits.check_seconds))
-        results.append(run_check(function, ctx, seconds))
+    sessions = PartSession(process)
+    try:
+        for check in part.checks:
+            ctx = CheckContext(spec=spec, part=part, check=check, reference=assignment.reference,
+                               shared=assignment.shared, process=process, sessions=sessions, passed_parts=passed)
+            function = check_function(assignment.checks, check)
+            seconds = float(check.options.get("seconds", spec.limits.check_seconds))
+            results.append(run_check(function, ctx, seconds))
+    finally:
+        sessions.end()
     return PartResult(name=part.name, title=title(f"part.{part.name}", part.title),
                       score=round(sum(r.score for r in results), 6), max_score=part.max_score, checks=tuple(results))
 

@@ -457,3 +457,20 @@ def test_a_sandbox_that_cannot_isolate_refuses_to_grade(monkeypatch: pytest.Monk
     with Sandbox(isolation.Isolation("bubblewrap", None)) as sandbox:
         with pytest.raises(SandboxError, match="cannot isolate a submission here: sandbox set-up failed"):
             _ = sandbox.versions
+
+
+def test_a_parts_checks_share_one_fork_until_one_loses_it(proc: SubmissionProcess) -> None:
+    from grader.checks import PartSession
+
+    sessions = PartSession(proc)
+    try:
+        first = sessions.get(time.monotonic() + 2.0)
+        assert first.call("count").value.scalar() == 1  # type: ignore[union-attr]
+        same = sessions.get(time.monotonic() + 0.5)
+        assert same is first and same.call("count").value.scalar() == 2  # type: ignore[union-attr]
+        with pytest.raises(SessionLost):
+            same.call("spin")  # this check's own limit (0.5 s), not the first one's
+        fresh = sessions.get(time.monotonic() + 2.0)
+        assert fresh is not first and fresh.call("count").value.scalar() == 1  # type: ignore[union-attr]
+    finally:
+        sessions.end()

@@ -300,7 +300,7 @@ class Sandbox:
 
 
 class SubmissionProcess:
-    """A loaded submission: forks one fresh session per check; restarted after a timeout."""
+    """A loaded submission: forks one fresh session per part; restarted after a timeout."""
 
     def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits) -> None:
         self._sandbox = sandbox
@@ -465,6 +465,10 @@ class Session:
         self._reader = reader
         self.deadline = deadline
         self._open = True
+
+    @property
+    def open(self) -> bool:
+        return self._open and self._owner.alive
 
     def _send(self, message: dict[str, Any]) -> None:
         try:

@@ -368,7 +368,7 @@ def _pack_records(rows: list[tuple[float | None, ...]]) -> dict[str, Any]:
 
 def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool, own_uid: bool = False,
                      output_limit: int = OUTPUT_LIMIT) -> None:
-    """Load once, then fork a fresh session per check so that checks cannot share state.
+    """Load once, then fork a fresh session per part so that parts cannot share state.
 
     pid_one: this process is the init of the submission's PID namespace; own_uid: it runs
     under a uid no other process uses. Either way kill(-1) reaches exactly what it started."""
