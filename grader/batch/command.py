@@ -77,9 +77,13 @@ def _batch(args: argparse.Namespace) -> int:
     spec_path = _spec_path(args.spec)
     spec = load_spec(spec_path)
     executor: Executor = DaskExecutor(args.dask) if args.dask else LocalPool(args.jobs or default_jobs())
-    with Progress() as progress:
-        report = run_batch(args.source, args.out, spec, spec_path, executor=executor,
-                           all_submissions=args.all_submissions, progress=progress.update)
+    executor.start(str(spec_path))
+    try:
+        with Progress() as progress:
+            report = run_batch(args.source, args.out, spec, spec_path, executor=executor,
+                               all_submissions=args.all_submissions, progress=progress.update)
+    finally:
+        executor.close()
     write_outputs(report, args.out, spec, canvas_gradebook=args.canvas_gradebook, assignment_id=args.assignment_id,
                   moodle_roster=args.moodle_roster)
     print(summary(report, args.out))

@@ -21,7 +21,6 @@ from typing import Any, Protocol
 from grader.batch.identity import Discovery, Identity, discover, extract_zip
 from grader.batch.rows import Row
 from grader.batch.store import ResultStore, content_key
-from grader.batch.worker import grade_file, warm
 from grader.results import SubmissionResult
 from grader.spec import AssignmentSpec
 
@@ -49,7 +48,26 @@ class BatchReport:
 
 
 class Executor(Protocol):
+    def start(self, spec_path: str) -> None: ...
+
+    def close(self) -> None: ...
+
     def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]: ...
+
+
+# What runs in a worker, named here so that the coordinating process never imports the engine
+# (numpy, the checks, the sandbox client): it only hands out paths and stores results.
+
+def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
+    from grader.batch.worker import grade_file as grade
+
+    return grade(spec_path, path, student)
+
+
+def warm(spec_path: str, counter: Any = None) -> None:
+    from grader.batch.worker import warm as warm_worker
+
+    warm_worker(spec_path, counter)
 
 
 class LocalPool:
@@ -57,6 +75,21 @@ class LocalPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
+        self._warming: ProcessPoolExecutor | None = None
+
+    def start(self, spec_path: str) -> None:
+        """Start the workers now, so that they warm up (Python, numpy, the sandbox) while the
+        submissions are found and hashed."""
+        if self._warming is None:
+            self._warming = self._pool(spec_path)
+            for _ in range(self.workers):
+                self._warming.submit(os.getpid)  # a first task makes the pool start a worker
+
+    def close(self) -> None:
+        """Stop workers started for a run that never came (nothing left to grade, say)."""
+        if self._warming is not None:
+            self._warming.shutdown(cancel_futures=True)
+            self._warming = None
 
     def _pool(self, spec_path: str) -> ProcessPoolExecutor:
         context = get_context("spawn")
@@ -69,7 +102,7 @@ class LocalPool:
         retried: set[str] = set()
         while pending:
             queue, pending = iter(pending), []
-            pool = self._pool(spec_path)
+            pool, self._warming = self._warming or self._pool(spec_path), None
             futures: dict[Future[dict[str, Any]], Job] = {}
             broken = False
             try:
@@ -114,6 +147,12 @@ class DaskExecutor:
 
     def __init__(self, address: str) -> None:
         self.address = address
+
+    def start(self, spec_path: str) -> None:
+        """Nothing to start: the cluster's workers are already running."""
+
+    def close(self) -> None:
+        """Nothing to stop: the cluster outlives the batch."""
 
     def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
         try:
