@@ -14,7 +14,7 @@ import numpy as np
 from grader.checks import CheckContext, Verdict
 from grader.errors import SpecError
 from grader.messages import current, t
-from grader.sandbox.client import Reply
+from grader.sandbox.client import Batch, Reply
 from grader.values import Value, numbers_of
 
 
@@ -54,7 +54,8 @@ def against_reference(ctx: CheckContext, *, function: str, names: Sequence[str],
     examples = ctx.examples(strategy, max_examples)
     expected = ctx.memo(f"expected:{max_examples}", lambda: [expected_of(*example) for example in examples])
     session = ctx.session()
-    replies = session.map(function, examples, independent=True)
+    batch = ctx.memo(f"batch:{max_examples}", lambda: Batch.of(function, examples))
+    replies = session.map(function, batch)
     failures = [(index, problem) for index, reply in enumerate(replies)
                 if (problem := judge(reply, expected[index], examples[index])) is not None]
     if not failures:

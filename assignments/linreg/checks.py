@@ -323,20 +323,22 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
     if walk.problem is None and table["first_diverging"] is None and final_ok:
         return Verdict(True, examples=len(walk.answers))
     reference = _reference_gradient(ctx)
-    expected = [reference(w0, w1, X, y) for w0, w1 in walk.weights]
-    points = [_grad_call(X, y, float(w0), float(w1)) for w0, w1 in walk.weights]
     judge = _judge_gradient(ctx.rtol)
-    replies = [walk.reply(k) for k in range(len(walk.answers))]
-    bad = next((k for k, reply in enumerate(replies) if judge(reply, expected[k], points[k]) is not None), None)
+    bad, problem = None, None
+    for k, (w0, w1) in enumerate(walk.weights):  # the first wrong answer, usually at iteration 0
+        problem = judge(walk.reply(k), reference(w0, w1, X, y), _grad_call(X, y, w0, w1))
+        if problem is not None:
+            bad = k
+            break
     misconception = None
-    if bad is not None:
-        problem = judge(replies[bad], expected[bad], points[bad])
-        assert problem is not None
-        call = render_call("gradient_descent", GRADIENT_NAMES, points[bad])
+    if bad is not None and problem is not None:
+        window = range(bad, min(bad + 20, len(walk.weights)))
+        points = [_grad_call(X, y, *walk.weights[k]) for k in window]
+        call = render_call("gradient_descent", GRADIENT_NAMES, points[0])
         first = t("grad.at_iteration", iteration=bad, call=call, problem=problem.text)
-        window = slice(bad, bad + 20)
-        misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, None, replies[window],
-                                  points[window], expected[window], _gradient_scale_max) or problem.misconception
+        misconception = _classify(ctx, "gradient_descent", GRADIENT_NAMES, None, [walk.reply(k) for k in window],
+                                  points, [reference(*point) for point in points],
+                                  _gradient_scale_max) or problem.misconception
     else:
         call = None
         first = walk.problem or t("grad.document_path")
@@ -366,15 +368,18 @@ class GradientWalk:
         return Reply("returned", value=Value("array", "ndarray", dtype="float64", shape=(2,),
                                              data=np.array(self.answers[step], dtype=np.float64)))
 
-    def follow(self, answers: list[tuple[float, float]], lr: float, every: int) -> tuple[float, float]:
+    def follow(self, answers: list[list[float]], lr: float, every: int) -> tuple[float, float]:
         """Take these steps from the last point (the same double arithmetic as the student's side)."""
         w0, w1 = self.final if self.final is not None else (0.0, 0.0)
+        weights, checkpoints = self.weights, self.checkpoints
+        iteration = len(self.answers)
         for g0, g1 in answers:
-            self.weights.append((w0, w1))
-            self.answers.append((g0, g1))
+            weights.append((w0, w1))
             w0, w1 = w0 - lr * g0, w1 - lr * g1
-            if (len(self.answers) - 1) % every == 0:
-                self.checkpoints.append((w0, w1))
+            if iteration % every == 0:
+                checkpoints.append((w0, w1))
+            iteration += 1
+        self.answers.extend((g0, g1) for g0, g1 in answers)
         self.final = (w0, w1)
         return w0, w1
 
@@ -392,7 +397,7 @@ def _walk_student_gradient(ctx: CheckContext, session: Any) -> GradientWalk:
     kept_X, kept_y = session.keep(X, y)
     while len(walk.answers) < iterations:
         descent = session.descend("gradient_descent", point, lr, iterations - len(walk.answers), kept_X, kept_y)
-        point = walk.follow([(float(g0), float(g1)) for g0, g1 in descent.answers], lr, every)
+        point = walk.follow(descent.answers.tolist(), lr, every)
         reply = descent.stopped
         if reply is None:
             continue
@@ -405,7 +410,7 @@ def _walk_student_gradient(ctx: CheckContext, session: Any) -> GradientWalk:
             walk.problem = t("grad.at_iteration", iteration=len(walk.answers), call=call, problem=why)
             walk.final = None
             return walk
-        point = walk.follow([(float(vector.values[0]), float(vector.values[1]))], lr, every)
+        point = walk.follow([[float(vector.values[0]), float(vector.values[1])]], lr, every)
     return walk
 
 

@@ -101,6 +101,21 @@ class Descent:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """Independent calls of one function, encoded once: a check's drawn inputs are the same for
+    every submission of a class, and so is this frame."""
+
+    name: str
+    count: int
+    frame: bytes
+
+    @staticmethod
+    def of(name: str, argsets: Sequence[Sequence[Any]]) -> Batch:
+        message = {"op": "map", "name": name, "argsets": [[_encode_arg(a) for a in args] for args in argsets]}
+        return Batch(name, len(argsets), wire.pack(message))
+
+
+@dataclass(frozen=True)
 class Script:
     """Stand-in that returns these values in turn (cycling) and records its arguments."""
 
@@ -544,7 +559,7 @@ class Session:
             raise SessionLost("protocol", "bad descent reply")
         return Descent(answers, None if stopped is None else self._decode(stopped))
 
-    def map(self, name: str, argsets: Sequence[Sequence[Any]], *, independent: bool = False) -> list[Reply]:
+    def map(self, name: str, argsets: Sequence[Sequence[Any]] | Batch, *, independent: bool = False) -> list[Reply]:
         """One call per argument set, each sent only after the previous answer came back.
 
         Not as one batch by default: a batch puts every later input in the student's process
@@ -552,12 +567,22 @@ class Session:
         answer away (the reference's gradient is (w_k - w_k+1) / lr). `independent=True` (inputs
         that say nothing about each other's answers, such as drawn examples) sends one batch,
         which saves a round trip per call."""
-        if not independent:
+        if isinstance(argsets, Batch):
+            if argsets.name != name:
+                raise ValueError(f"a batch of {argsets.name} calls, not {name}")
+            batch = argsets
+        elif not independent:
             return [self.call(name, *args) for args in argsets]
-        self._send({"op": "map", "name": name, "argsets": [[_encode_arg(a) for a in args] for args in argsets]})
+        else:
+            batch = Batch.of(name, argsets)
+        try:
+            self._sock.sendall(batch.frame)
+        except OSError as error:
+            self._lost()
+            raise SessionLost("exited", str(error)) from None
         message = self._recv()
         results = message.get("results")
-        if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != len(argsets):
+        if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != batch.count:
             self._lost()
             raise SessionLost("protocol", "bad batch reply")
         return [self._decode(r) for r in results]

@@ -265,7 +265,7 @@ class Session:
         rate = float(message.get("rate", 0.0))
         steps = int(message.get("steps", 0))
         size = len(point)
-        kept_args = [{"t": "kept", "i": i} for i in message.get("kept", [])]
+        kept = [_decode_arg({"t": "kept", "i": i}, self.kept) for i in message.get("kept", [])]
         answers: list[float] = []
         stopped: dict[str, Any] | None = None
         try:
@@ -274,7 +274,8 @@ class Session:
             function, stopped = None, {"op": "missing", "name": name}
         for _ in range(steps if function is not None else 0):
             try:
-                value = function(*point, *[_decode_arg(k, self.kept) for k in kept_args])
+                # each call gets its own copies, as with any call: a student may change them
+                value = function(*point, *[v.copy() if type(v) is np.ndarray else v for v in kept])
             except BaseException as error:
                 stopped = _error_reply(error)
                 break
