@@ -95,6 +95,8 @@ def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
     stop_at = time.monotonic() + budget_seconds
     if memory is not None:
         replayed = memory.replay(probe, max_probes, stop_at)
+        if replayed is _NEW_PATH and memory.refresh():  # another worker may have met this mistake
+            replayed = memory.replay(probe, max_probes, stop_at)
         if replayed is not _NEW_PATH:
             return replayed  # type: ignore[return-value]
     path: list[tuple[Any, bool]] = []
@@ -170,12 +172,29 @@ class ShrinkMemory:
         self._file = file
         self._paths: list[list[tuple[Any, bool]]] = []
         self._lock = threading.Lock()
-        if file is not None:
-            try:
-                for stored in json.loads(file.read_text()):
-                    self._insert([(_from_plain(example), bool(failed)) for example, failed in stored])
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass  # only a cache: what could be read is kept
+        self._seen: tuple[int, int] | None = None  # the file's (mtime, size) when last read or written
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Take in the paths other workers stored since the last look; True when any was new."""
+        if self._file is None:
+            return False
+        try:
+            stat = self._file.stat()
+            if (stat.st_mtime_ns, stat.st_size) == self._seen:
+                return False
+            stored = json.loads(self._file.read_text())
+            self._seen = (stat.st_mtime_ns, stat.st_size)
+        except (OSError, ValueError):
+            return False
+        added = False
+        with self._lock:
+            for item in stored if isinstance(stored, list) else []:
+                try:
+                    added |= self._insert([(_from_plain(example), bool(failed)) for example, failed in item])
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    continue  # only a cache: what can be read is kept
+        return added
 
     def replay(self, probe: Probe, max_probes: int, stop_at: float) -> tuple[Any, Any] | None | object:
         """The remembered search's outcome for this probe function, or _NEW_PATH when its
@@ -198,11 +217,15 @@ class ShrinkMemory:
         return best
 
     def remember(self, path: list[tuple[Any, bool]]) -> None:
+        self.refresh()  # keep what another worker wrote meanwhile
         with self._lock:
             if not self._insert(path) or self._file is None or len(self._paths) > self.MAX_PATHS:
                 return
             stored = [[[_to_plain(example), failed] for example, failed in known] for known in self._paths]
-        _write_json(self._file, stored)
+            _write_json(self._file, stored)
+            with contextlib.suppress(OSError):
+                stat = self._file.stat()
+                self._seen = (stat.st_mtime_ns, stat.st_size)
 
     def _insert(self, path: list[tuple[Any, bool]]) -> bool:
         """Add a path; False when it is known already or disagrees with a known one (which a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,15 @@ def test_a_damaged_file_is_only_a_cold_cache(tmp_path: Path, damage: str) -> Non
     file.write_text(damage)
     memory = hypo.ShrinkMemory(file)
     assert hypo.shrink(STRATEGY, SEED, 50, sum_over(100), 60, memory=memory) == fresh(sum_over(100))
+
+
+def test_a_path_another_worker_found_is_taken_in_before_searching(tmp_path: Path) -> None:
+    file = tmp_path / "paths.json"
+    mine, theirs = hypo.ShrinkMemory(file), hypo.ShrinkMemory(file)  # two workers, one cache file
+    found = hypo.shrink(STRATEGY, SEED, 50, sum_over(100), 60, memory=theirs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hypo, "_run_hypothesis", lambda *_, **__: pytest.fail("searched again"))
+        assert hypo.shrink(STRATEGY, SEED, 50, sum_over(100), 60, memory=mine) == found
+    hypo.shrink(STRATEGY, SEED, 50, sum_over(500), 60, memory=mine)  # a path of its own, written ...
+    stored = json.loads(file.read_text())
+    assert len(stored) == 2  # ... next to the other worker's, not over it
