@@ -50,11 +50,19 @@ def exit_code(result: SubmissionResult) -> int:
 
 
 def _grade(args: argparse.Namespace) -> SubmissionResult:
-    from grader.pipeline import grade_path, load_assignment
-    from grader.sandbox.client import Sandbox
-    from grader.spec import load_spec
+    from grader.sandbox.isolation import start_zygote
 
-    sandbox = Sandbox()  # starts booting now, while the spec and the submission are read
+    # First thing: the sandbox's worker imports numpy and tests its isolation while the grader
+    # imports its own modules and reads the spec and the submission.
+    started = start_zygote()
+    try:
+        from grader.pipeline import grade_path, load_assignment
+        from grader.sandbox.client import Sandbox
+        from grader.spec import load_spec
+    except BaseException:
+        started.process.kill()
+        raise
+    sandbox = Sandbox(started=started)
     try:
         spec = load_spec(args.spec or default_spec())
         if args.self_check:

@@ -177,18 +177,6 @@ class OutputCollector:
         self._thread.join(timeout)
 
 
-def _not_dumpable() -> None:
-    """In the fallback without root, the submission runs as the grader's own user: make this
-    process's /proc entries (environ, mem, cwd) root's and refuse ptrace, so that it cannot read
-    the grader's environment or memory. (Its other processes stay visible: see SECURITY.md.)"""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
-    except (OSError, AttributeError):
-        pass
-
-
 @dataclass(frozen=True)
 class Kept:
     """A value already in the session (see Session.keep); `value` is the grader's own copy."""
@@ -208,21 +196,10 @@ def _encode_arg(value: Any) -> dict[str, Any]:
 class Sandbox:
     """One warm worker process (the zygote); submissions are graded in it one at a time."""
 
-    def __init__(self, isolation: isolation_mod.Isolation | None = None) -> None:
-        self.isolation = isolation or isolation_mod.detect()
-        if self.isolation.mode != "bubblewrap" and os.geteuid() != 0:
-            _not_dumpable()
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._control = parent
-        command = isolation_mod.zygote_command(self.isolation, child.fileno())
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-        try:
-            self._process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                                             close_fds=True)
-        except OSError as error:
-            raise SandboxError(f"cannot start the sandbox: {error}") from None
-        child.close()
+    def __init__(self, isolation: isolation_mod.Isolation | None = None,
+                 started: isolation_mod.Started | None = None) -> None:
+        started = started or isolation_mod.start_zygote(isolation)
+        self.isolation, self._process, self._control = started.isolation, started.process, started.control
         self._ready: dict[str, Any] | None = None
         self._lock = threading.Lock()
 

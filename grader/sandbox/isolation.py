@@ -8,15 +8,15 @@ fallback does what the kernel allows and every report says so.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy
 
 HARNESS_DIR = Path(__file__).resolve().parent / "inside"
 SANDBOX_PACKAGES = ("numpy",)
@@ -37,8 +37,11 @@ def _package_dirs() -> tuple[list[str], list[str]]:
     """The directories to expose for the sandbox's packages, and their parents for sys.path."""
     dirs: list[str] = []
     parents: list[str] = []
-    for module in (numpy,):
-        package = Path(module.__file__ or "").resolve().parent
+    for name in SANDBOX_PACKAGES:
+        found = importlib.util.find_spec(name)  # located, not imported: the worker starts before numpy loads here
+        if found is None or found.origin is None:
+            raise RuntimeError(f"the sandbox needs {name}, which is not installed")
+        package = Path(found.origin).resolve().parent
         parent = package.parent
         parents.append(str(parent))
         dirs.append(str(package))
@@ -147,3 +150,46 @@ def _site_dirs() -> list[str]:
     except AttributeError:
         pass
     return sorted(os.path.realpath(p) for p in found)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A zygote on its way up: the process, and the grader's end of its control socket."""
+
+    isolation: Isolation
+    process: subprocess.Popen[bytes]
+    control: socket.socket
+
+
+def start_zygote(isolation: Isolation | None = None) -> Started:
+    """Start the warm worker; it imports numpy and tests its isolation while the grader goes on
+    (a `grade` call starts it first thing, before its own imports)."""
+    from grader.errors import SandboxError
+
+    isolation = isolation or detect()
+    if isolation.mode != "bubblewrap" and os.geteuid() != 0:
+        _not_dumpable()
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    command = zygote_command(isolation, child.fileno())
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    try:
+        process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, close_fds=True)
+    except OSError as error:
+        parent.close()
+        raise SandboxError(f"cannot start the sandbox: {error}") from None
+    finally:
+        child.close()
+    return Started(isolation, process, parent)
+
+
+def _not_dumpable() -> None:
+    """In the fallback without root, the submission runs as the grader's own user: make this
+    process's /proc entries (environ, mem, cwd) root's and refuse ptrace, so that it cannot read
+    the grader's environment or memory. (Its other processes stay visible: see SECURITY.md.)"""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
