@@ -3,6 +3,7 @@ on Hypothesis-drawn inputs, with the failure shrunk to a minimal counterexample.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -187,29 +188,46 @@ def _near(a: np.ndarray, b: np.ndarray, rtol: float, scale: float) -> bool:
         return bool(np.all(np.abs(a - b) <= rtol * (np.abs(b) + scale)))
 
 
-def agrees_with(student: Sequence[np.ndarray | None], correct: Sequence[Any], wrong: Sequence[np.ndarray | None],
-                rtol: float, scales: Sequence[float], share: float = 0.9) -> bool:
-    """The student's answers are this wrong answer: they agree with it on (nearly) all of the inputs
-    where the right answer differs from it (and there are at least two such inputs)."""
-    informative = matched = 0
-    for mine, right, bad, scale in zip(student, correct, wrong, scales, strict=False):
+def informative(correct: Sequence[Any], wrong: Sequence[np.ndarray | None], rtol: float,
+                scales: Sequence[float]) -> list[int]:
+    """The inputs where this wrong answer differs from the right one: only there can a student's
+    answers show the mistake. (It depends on the inputs alone: a batch computes it once.)"""
+    indices = []
+    for index, (right, bad, scale) in enumerate(zip(correct, wrong, scales, strict=False)):
         if bad is None or not np.isfinite(bad).all():
             continue
-        right_flat = np.asarray(right, dtype=np.float64).ravel()
-        if _near(bad, right_flat, rtol, scale):
-            continue  # here the mistake gives the right answer: it tells nothing
-        informative += 1
-        if mine is not None and _near(mine, bad, rtol, scale):
-            matched += 1
-    return informative >= 2 and matched >= share * informative
+        if not _near(bad, np.asarray(right, dtype=np.float64).ravel(), rtol, scale):
+            indices.append(index)
+    return indices
+
+
+def agrees_with(student: Sequence[np.ndarray | None], wrong: Sequence[np.ndarray | None], where: Sequence[int],
+                rtol: float, scales: Sequence[float], share: float = 0.9) -> bool:
+    """The student's answers are this wrong answer: they agree with it on (nearly) all of the inputs
+    `where` the right answer differs from it (and there are at least two such inputs)."""
+    if len(where) < 2:
+        return False
+    allowed = len(where) - math.ceil(share * len(where) - 1e-9)  # disagreements that still match
+    missed = 0
+    for index in where:
+        mine = student[index] if index < len(student) else None
+        if mine is None or not _near(mine, wrong[index], rtol, scales[index]):  # type: ignore[arg-type]
+            missed += 1
+            if missed > allowed:
+                return False
+    return True
 
 
 def classify_values(student: Sequence[np.ndarray | None], correct: Sequence[Any],
                     candidates: Mapping[str, Sequence[Sequence[np.ndarray | None]]], rtol: float,
-                    scales: Sequence[float]) -> str | None:
-    """The first catalogue entry (any of its alternatives) the student's answers agree with."""
+                    scales: Sequence[float],
+                    where: Mapping[str, Sequence[Sequence[int]]] | None = None) -> str | None:
+    """The first catalogue entry (any of its alternatives) the student's answers agree with;
+    `where` (from `informative`, per entry and alternative) when a batch has it already."""
     for ident, alternatives in candidates.items():
-        if any(agrees_with(student, correct, wrong, rtol, scales) for wrong in alternatives):
+        places = where[ident] if where is not None else [informative(correct, wrong, rtol, scales)
+                                                           for wrong in alternatives]
+        if any(agrees_with(student, wrong, at, rtol, scales) for wrong, at in zip(alternatives, places, strict=True)):
             return ident
     return None
 

@@ -24,6 +24,7 @@ from grader.properties import (
     catalogue_path,
     classify_values,
     evaluate,
+    informative,
     load_catalogue,
     render_call,
     reply_numbers,
@@ -101,8 +102,16 @@ def _classify(ctx: CheckContext, part: str, names: tuple[str, ...], key: str | N
         if not candidates:
             return None
         student = [reply_numbers(reply) for reply in replies]
-        scales = [scale_of(*args) for args in inputs]
-        return classify_values(student, expected, candidates, max(10 * ctx.rtol, 1e-6), scales)
+        rtol = max(10 * ctx.rtol, 1e-6)
+
+        def shared() -> tuple[list[float], dict[str, list[list[int]]]]:
+            scales = [scale_of(*args) for args in inputs]
+            return scales, {ident: [informative(expected, wrong, rtol, scales) for wrong in alternatives]
+                            for ident, alternatives in candidates.items()}
+
+        # the same drawn inputs for every submission of a batch: where each mistake shows, once
+        scales, where = shared() if key is None else ctx.memo(f"informative:{part}:{key}:{len(inputs)}", shared)
+        return classify_values(student, expected, candidates, rtol, scales, where)
     except (ArithmeticError, ValueError, TypeError, IndexError, KeyError):
         return None  # naming the mistake only improves the feedback: it never decides the grade
 
