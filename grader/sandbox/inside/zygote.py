@@ -142,12 +142,12 @@ def _clear_capabilities() -> None:
 
 
 def _close_other_fds(keep: set[int]) -> None:
-    for fd in range(3, 1024):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    """Close every descriptor from 3 up but `keep` (closerange: one system call, not a thousand)."""
+    low = 3
+    for fd in sorted(keep) + [max(1024, os.sysconf("SC_OPEN_MAX"))]:
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
 
 
 def _submission_uid() -> int | None:
