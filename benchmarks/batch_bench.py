@@ -134,10 +134,10 @@ def main() -> None:
     figures: dict[str, object] = {"cores": len(os.sched_getaffinity(0))}
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
-        # A cache folder of its own: the first batch starts cold (drawn inputs, shrink paths),
-        # as an instructor's first batch of an assignment does; the repeats show a warm one.
-        env = dict(os.environ, GRADER_CACHE_DIR=str(base / "cache"))
         for n in args.n:
+            # A cache folder of its own: the first batch starts cold (drawn inputs, shrink paths),
+            # as an instructor's first batch of an assignment does; the repeats show a warm one.
+            env = dict(os.environ, GRADER_CACHE_DIR=str(base / f"cache-{n}"))
             folder = base / f"class-{n}"
             make_class(folder, n)
             runs = []
@@ -148,6 +148,7 @@ def main() -> None:
             warm = sorted(runs[1:], key=lambda run: run["seconds"]) if len(runs) > 1 else runs
             figures[f"batch_{n}"] = {"cold_cache": runs[0], "warm_cache_median": warm[len(warm) // 2],
                                      "warm_cache_all_s": [run["seconds"] for run in runs[1:]]}
+        env = dict(os.environ, GRADER_CACHE_DIR=str(base / "cache-single"))
         make_class(base / "one", 10)  # student 0 is correct, student 6 has a mistake in Loss
         for label, index in (("correct", 0), ("with_a_mistake", 6)):
             notebook = next((base / "one").glob(f"student{index:04d}_*"))
