@@ -63,9 +63,11 @@ class PartSession:
         self._session: Session | None = None
 
     def get(self, deadline: float) -> Session:
-        if self._session is not None and self._session.open:
-            self._session.deadline = deadline
-            return self._session
+        if self._session is not None:
+            if self._session.open:
+                self._session.deadline = deadline
+                return self._session
+            self._session.end()  # one left mid-exchange takes its process with it
         self._session = self.process.session(max(0.05, deadline - time.monotonic()))
         return self._session
 

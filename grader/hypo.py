@@ -201,7 +201,9 @@ class ShrinkMemory:
         verdicts leave every remembered path (the caller then searches afresh)."""
         step, best, asked = self._root, None, 0
         while not step.ended:
-            if step.probe is None or asked >= max_probes or time.monotonic() > stop_at:
+            if time.monotonic() > stop_at:
+                return best  # the last guard, as in a fresh search: the smallest failure so far
+            if step.probe is None or asked >= max_probes:
                 return _NEW_PATH
             try:
                 problem = probe(step.probe)
@@ -219,8 +221,8 @@ class ShrinkMemory:
     def remember(self, path: list[tuple[Any, bool]]) -> None:
         self.refresh()  # keep what another worker wrote meanwhile
         with self._lock:
-            if not self._insert(path) or self._file is None or len(self._paths) > self.MAX_PATHS:
-                return
+            if len(self._paths) >= self.MAX_PATHS or not self._insert(path) or self._file is None:
+                return  # full: what is known stays, new searches are not kept
             stored = [[[_to_plain(example), failed] for example, failed in known] for known in self._paths]
             _write_json(self._file, stored)
             with contextlib.suppress(OSError):

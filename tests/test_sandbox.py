@@ -474,3 +474,22 @@ def test_a_parts_checks_share_one_fork_until_one_loses_it(proc: SubmissionProces
         assert fresh is not first and fresh.call("count").value.scalar() == 1  # type: ignore[union-attr]
     finally:
         sessions.end()
+
+
+def test_a_session_left_mid_exchange_is_never_reused(proc: SubmissionProcess) -> None:
+    from grader.checks import PartSession
+
+    def broken(*_: object) -> object:
+        raise RuntimeError("the grader's own bug, while answering a callback")
+
+    sessions = PartSession(proc)
+    try:
+        first = sessions.get(time.monotonic() + 2.0)
+        assert first.call("count").value.scalar() == 1  # type: ignore[union-attr]
+        with pytest.raises(RuntimeError):
+            first.run("walk_with_halve", [], [{"halve": Callback(broken, record=(0, 1), send=(0, 1))}])
+        assert not first.open  # its process still waits for an answer: out of step
+        fresh = sessions.get(time.monotonic() + 2.0)
+        assert fresh is not first and fresh.call("count").value.scalar() == 1  # type: ignore[union-attr]
+    finally:
+        sessions.end()

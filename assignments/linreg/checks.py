@@ -330,7 +330,7 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
     _, _, final = _document(ctx)
     final_ok = walk.final is not None and close(np.asarray(walk.final), final, ctx.rtol)
     if walk.problem is None and table["first_diverging"] is None and final_ok:
-        return Verdict(True, examples=len(walk.answers))
+        return Verdict(True, examples=len(walk.weights))
     reference = _reference_gradient(ctx)
     judge = _judge_gradient(ctx.rtol)
     bad, problem = None, None
@@ -354,7 +354,7 @@ def gradient_trajectory(ctx: CheckContext) -> Verdict:
     diverging = _diverging_text(table)
     text = f"{first}; {diverging}" if diverging else first
     return Verdict(False, with_misconception(text, misconception, _catalogue(ctx).explainer("gradient_descent")),
-                   counterexample=call, examples=len(walk.answers), misconception=misconception, details=table)
+                   counterexample=call, examples=len(walk.weights), misconception=misconception, details=table)
 
 
 def _gradient_scale_max(*example: Any) -> float:
@@ -366,14 +366,17 @@ class GradientWalk:
     """The student's own trajectory: the weights before each call, each answer (two numbers),
     the printed checkpoints, and the problem that stopped it early (if one did)."""
 
-    weights: list[tuple[float, float]] = field(default_factory=list)
+    weights: list[tuple[float, float]] = field(default_factory=list)  # one more than answers after a stop
     answers: list[tuple[float, float]] = field(default_factory=list)
     checkpoints: list[tuple[float, float] | None] = field(default_factory=list)
     final: tuple[float, float] | None = None
     problem: str | None = None
+    stop: Reply | None = None  # the reply that ended the walk early (raised, missing, not two numbers)
 
     def reply(self, step: int) -> Reply:
         """The answer of one step as the reply it was (only the failure path needs these)."""
+        if step == len(self.answers) and self.stop is not None:
+            return self.stop
         return Reply("returned", value=Value("array", "ndarray", dtype="float64", shape=(2,),
                                              data=np.array(self.answers[step], dtype=np.float64)))
 
@@ -417,7 +420,8 @@ def _walk_student_gradient(ctx: CheckContext, session: Any) -> GradientWalk:
             why = problem or value_problem(reply.value, 2)
             call = render_call("gradient_descent", GRADIENT_NAMES, _grad_call(X, y, *point))
             walk.problem = t("grad.at_iteration", iteration=len(walk.answers), call=call, problem=why)
-            walk.final = None
+            walk.weights.append(point)
+            walk.stop, walk.final = reply, None
             return walk
         point = walk.follow([[float(vector.values[0]), float(vector.values[1])]], lr, every)
     return walk

@@ -7,6 +7,7 @@ that escapes into the grading of another check or another submission.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -447,8 +448,26 @@ def _decode_reply(message: Any) -> Reply:
     raise SessionLost("protocol", f"unexpected reply {str(op)[:40]!r}")
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _exchange(method: Callable[Concatenate[Session, _P], _R]) -> Callable[Concatenate[Session, _P], _R]:
+    """Count a request as open until its answer is in: a session an exception left mid-way
+    is never reused."""
+
+    @functools.wraps(method)
+    def exchange(self: Session, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        self._exchanges += 1
+        result = method(self, *args, **kwargs)
+        self._exchanges -= 1
+        return result
+
+    return exchange
+
+
 class Session:
-    """One check's conversation with a fresh fork of the loaded submission."""
+    """A part's conversation with a fresh fork of the loaded submission."""
 
     def __init__(self, owner: SubmissionProcess, sock: socket.socket, reader: wire.FrameReader,
                  deadline: float) -> None:
@@ -457,10 +476,13 @@ class Session:
         self._reader = reader
         self.deadline = deadline
         self._open = True
+        self._exchanges = 0  # requests begun and not answered: a session left mid-way is out of step
 
     @property
     def open(self) -> bool:
-        return self._open and self._owner.alive
+        """Usable by a next check: alive, and not left in the middle of an exchange (by an
+        exception of the grader's own, say, while answering a callback)."""
+        return self._open and self._exchanges == 0 and self._owner.alive
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
@@ -468,6 +490,9 @@ class Session:
         except OSError as error:
             self._lost()
             raise SessionLost("exited", str(error)) from None
+        except (ValueError, TypeError) as error:  # a message the wire cannot carry: never half-sent
+            self._lost()
+            raise SessionLost("protocol", str(error)) from None
 
     def _recv(self) -> dict[str, Any]:
         return self._message(self._recv_payload())
@@ -502,6 +527,7 @@ class Session:
             self._lost()  # the channel is out of step now: the next check starts a fresh process
             raise
 
+    @_exchange
     def keep(self, *values: Any) -> list[Kept]:
         """Send values once for this session (e.g. X and y of a 1000-step trajectory); later calls
         name them, and each call still receives its own copy."""
@@ -512,15 +538,18 @@ class Session:
             raise SessionLost("protocol", "bad keep reply")
         return [Kept(index, value) for index, value in enumerate(values)]
 
+    @_exchange
     def call(self, name: str, *args: Any) -> Reply:
         self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
         return self._decode(self._recv())
 
+    @_exchange
     def descend(self, name: str, start: Sequence[float], rate: float, steps: int, *kept: Kept) -> Descent:
         """Up to `steps` steps of x <- x - rate * name(*x, *kept) from `start`, run in the student's
         process on its own answers, in one round trip instead of one per step."""
-        self._send({"op": "descend", "name": name, "start": [float(v) for v in start], "rate": float(rate),
-                    "steps": int(steps), "kept": [k.index for k in kept]})
+        # the start as raw float64: a student's NaN or infinity is a point like any other
+        self._send({"op": "descend", "name": name, "start": wire.encode_array(np.array(start, dtype=np.float64)),
+                    "rate": float(rate), "steps": int(steps), "kept": [k.index for k in kept]})
         message = self._recv()
         try:
             answers = wire.decode_array(message.get("answers"))
@@ -536,6 +565,7 @@ class Session:
             raise SessionLost("protocol", "bad descent reply")
         return Descent(answers, None if stopped is None else self._decode(stopped))
 
+    @_exchange
     def map(self, name: str, argsets: Sequence[Sequence[Any]] | Batch, *, independent: bool = False) -> list[Reply]:
         """One call per argument set, each sent only after the previous answer came back.
 
@@ -564,6 +594,7 @@ class Session:
             raise SessionLost("protocol", "bad batch reply")
         return [self._decode(r) for r in results]
 
+    @_exchange
     def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, StandIn]]) -> list[Reply]:
         """Call `name` once per variant, with some of the submission's functions replaced."""
         wire_variants = []
@@ -608,6 +639,9 @@ class Session:
 
     def end(self) -> None:
         if not self._open:
+            return
+        if self._exchanges:
+            self._lost()  # out of step: the process goes, and the next session starts afresh
             return
         self._open = False
         try:

@@ -275,7 +275,7 @@ class Session:
         redoes the same double arithmetic. An answer that is not a plain array, list or tuple
         of `len(start)` numbers stops the descent and goes back as an ordinary reply."""
         name = str(message.get("name"))
-        point = [float(v) for v in message.get("start", [])]
+        point = [float(v) for v in wire.decode_array(message.get("start")).ravel()]
         rate = float(message.get("rate", 0.0))
         steps = int(message.get("steps", 0))
         size = len(point)
@@ -394,7 +394,8 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: 
     sys.stderr = _BoundedWriter(2, output_limit)
     namespace, notes = load(units)
     # Everything alive now is shared with each session's fork: frozen, the sessions' garbage
-    # collections never walk (and so never copy) those pages.
+    # collections never walk (and so never copy) those pages. The loading's own garbage goes first.
+    gc.collect()
     gc.freeze()
     defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))[:200]
     wire.send(sock, {"op": "loaded", "notes": notes[:50], "defined": defined})

@@ -277,6 +277,7 @@ def main() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     live: dict[str, tuple[int, str | None, int | None]] = {}
+    gc.collect()
     gc.freeze()  # numpy and the harness are shared with every fork: no collection there copies them
     control.send(json.dumps({"op": "ready", "numpy": numpy.__version__, "python": sys.version.split()[0],
                              "self_test": _self_test()}).encode())
