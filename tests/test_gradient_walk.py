@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.pipeline import Assignment, grade_path
@@ -62,3 +63,33 @@ def test_any_two_numbers_walk_the_whole_trajectory(returned: str, tmp_path: Path
     check = _trajectory(tmp_path, source, assignment, sandbox)
     assert check.status == "passed", check.feedback
     assert check.examples == 1000
+
+
+def test_the_updates_feedback_trajectory_is_the_same_on_the_students_gradient_and_the_references(
+        assignment: Assignment, sandbox: Sandbox) -> None:
+    """With a right gradient_descent, its own run (one run) and the reference's answers asked
+    call by call (1000 round trips) must show the student the same trajectory."""
+    from grader.checks import CheckContext, PartSession, check_function, run_check
+    from grader.load import load_submission
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "submissions" / "fail-update__no_lr.py"
+    spec = assignment.spec
+    part = next(p for p in spec.parts if p.name == "update")
+    check = next(c for c in part.checks if c.id == "update-trajectory")
+    units = [u.for_sandbox() for u in load_submission(fixture).units]
+    tables = []
+    for passed in (frozenset({"Loss", "gradient_descent"}), frozenset()):
+        process = sandbox.open(units, spec.limits)
+        sessions = PartSession(process)
+        try:
+            ctx = CheckContext(spec=spec, part=part, check=check, reference=assignment.reference,
+                               shared=assignment.shared, process=process, sessions=sessions, passed_parts=passed)
+            result = run_check(check_function(assignment.checks, check), ctx, 10.0)
+        finally:
+            sessions.end()
+            process.close()
+        assert result.status == "failed"
+        tables.append(result.details["checkpoints"])
+    spied, asked = ([row["student"] for row in table] for table in tables)
+    assert None not in spied and None not in asked
+    np.testing.assert_array_equal(np.array(spied), np.array(asked))  # NaN where both diverged
