@@ -126,7 +126,7 @@ class CheckContext:
 
         memory = hypo.shrink_memory(f"{self.spec.digest}:{self.check.id}", self.spec.seed, max_examples)
         budget = max(0.0, self.seconds_left() - 0.5)  # a last guard: the probe count is the real bound
-        return hypo.shrink(strategy_factory(), self.spec.seed, max_examples, probe, budget, memory=memory)
+        return hypo.shrink(strategy_factory, self.spec.seed, max_examples, probe, budget, memory=memory)
 
     _deadline: float = 0.0
 

@@ -79,8 +79,8 @@ MAX_PROBES = 150
 Probe = Callable[[Any], Any | None]
 
 
-def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int, probe: Probe,
-           budget_seconds: float, max_probes: int = MAX_PROBES,
+def shrink(strategy: st.SearchStrategy[Any] | Callable[[], st.SearchStrategy[Any]], seed_value: int,
+           max_examples: int, probe: Probe, budget_seconds: float, max_probes: int = MAX_PROBES,
            memory: ShrinkMemory | None = None) -> tuple[Any, Any] | None:
     """Hypothesis's smallest failing example for `probe` (which returns a problem or None).
 
@@ -90,7 +90,8 @@ def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
     budget is a last guard against a slow submission. Returns None when no failure was found.
 
     With a `memory`, a submission that answers the probes as an earlier one did follows the
-    remembered path (see ShrinkMemory); Hypothesis itself runs only for a new path.
+    remembered path (see ShrinkMemory); Hypothesis itself runs (and is imported: a tenth of a
+    second) only for a new path, so `strategy` may be a function that builds it then.
     """
     stop_at = time.monotonic() + budget_seconds
     if memory is not None:
@@ -100,7 +101,8 @@ def shrink(strategy: st.SearchStrategy[Any], seed_value: int, max_examples: int,
         if replayed is not _NEW_PATH:
             return replayed  # type: ignore[return-value]
     path: list[tuple[Any, bool]] = []
-    found, complete = _run_hypothesis(strategy, seed_value, max_examples, probe, stop_at, max_probes, path)
+    built = strategy() if callable(strategy) else strategy
+    found, complete = _run_hypothesis(built, seed_value, max_examples, probe, stop_at, max_probes, path)
     if memory is not None and complete:
         memory.remember(path)
     return found
