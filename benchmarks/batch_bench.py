@@ -6,7 +6,8 @@ named as Canvas names its downloads), then reports:
     run in an empty cache folder (cold: inputs drawn, shrink paths found), then --repeats more
     (warm), reported by their median,
   * the median wall time of one `grade` call on a correct notebook and on one with a mistake,
-  * the peak memory (RSS summed over the whole process tree) of each batch.
+  * the peak memory (RSS summed over the whole process tree) of each batch,
+  * a fixed pure-Python workload's time before and after (the machine's speed at the time).
 
     python benchmarks/batch_bench.py --n 100 200 --repeats 3 --single-runs 15
 """
@@ -124,6 +125,16 @@ def single_latency(notebook: Path, runs: int, env: dict[str, str]) -> list[float
     return times
 
 
+def cpu_probe() -> float:
+    """Milliseconds for a fixed pure-Python workload: this machine's speed at the moment (shared
+    hosts vary by half and more over a day), to read the other figures by."""
+    started = time.perf_counter()
+    total = 0
+    for value in range(2_000_000):
+        total += value & 7
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, nargs="+", default=[200])
@@ -131,7 +142,7 @@ def main() -> None:
     parser.add_argument("--single-runs", type=int, default=15)
     parser.add_argument("--repeats", type=int, default=3, help="batch runs per N after the first (cold) one")
     args = parser.parse_args()
-    figures: dict[str, object] = {"cores": len(os.sched_getaffinity(0))}
+    figures: dict[str, object] = {"cores": len(os.sched_getaffinity(0)), "cpu_probe_ms_before": cpu_probe()}
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
         for n in args.n:
@@ -156,6 +167,7 @@ def main() -> None:
             times = single_latency(notebook, args.single_runs, env)
             figures[f"grade_notebook_{label}_median_s"] = round(statistics.median(times), 3)
         figures["grade_notebook_runs"] = args.single_runs
+    figures["cpu_probe_ms_after"] = cpu_probe()
     print(json.dumps(figures, indent=2))
 
 
