@@ -4,7 +4,7 @@ For each isolation mode:
   * the median wall time of one `grade solutions/linreg.py --json` (a whole CLI call),
   * the time to start the warm worker (the zygote: bubblewrap, Python and numpy),
   * the time to fork one submission from it and load its code (to its first answer),
-  * the time of a fresh session (one fork per check) and of one call's round trip.
+  * the time of a fresh session (one fork per part) and of one call's round trip.
 
     python benchmarks/sandbox_overhead.py --runs 15
 """
@@ -88,7 +88,7 @@ def worker_figures(mode: str, runs: int) -> dict[str, list[float]]:
             def fresh_session() -> None:
                 process.session(5.0).end()
 
-            figures["one session (fork per check)"] = _timed(runs, fresh_session)
+            figures["one session (fork per part)"] = _timed(runs, fresh_session)
             session = process.session(60.0)
             import numpy as np
 
