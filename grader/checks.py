@@ -53,10 +53,10 @@ class Shared:
 
 
 class PartSession:
-    """One fork of the loaded submission for the checks of one part, as their function sees
-    it: the checks of a part share that process's state (as the calls within a check always
-    did), parts never do. A check that loses the session (timeout, exit, malformed reply)
-    takes it with it; the next check of the part starts a fresh fork."""
+    """One fork of the loaded submission, shared by the checks of one part: they share that
+    process's state (as the calls within one check always did), parts never do. A check that
+    loses the session (timeout, exit, malformed reply) takes it with it, and the next check of
+    the part starts a fresh fork."""
 
     def __init__(self, process: SubmissionProcess) -> None:
         self.process = process
