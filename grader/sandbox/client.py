@@ -654,13 +654,9 @@ class Session:
 
 
 def _script_values(values: Sequence[Any]) -> dict[str, Any]:
-    """A script's values; many float arrays of one shape (a trajectory's gradients) as one array."""
-    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim >= 2 and len(values) > 1:
+    """A script's values; given as one float array (a trajectory's gradients, a row each), sent as one."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim >= 2:
         return {"rows": wire.encode_array(values)}
-    first = values[0] if len(values) else None
-    if (len(values) > 1 and isinstance(first, np.ndarray) and first.dtype == np.float64
-            and all(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == first.shape for v in values)):
-        return {"rows": wire.encode_array(np.stack(values))}
     return {"values": [_encode_arg(v) for v in values]}
 
 

@@ -352,13 +352,12 @@ def _plain_numbers(value: Any, size: int) -> list[float] | None:
     return None
 
 
-_SCALAR_TYPES = (float, np.float64, int)
 _FLOAT_TYPES = (float, np.float64)
 
 
 def _cell(value: Any) -> float | None:
     """A recorded argument as one float; None when it is not a single number."""
-    if type(value) in _SCALAR_TYPES:
+    if type(value) in _NUMBER_TYPES:
         try:
             return float(value)
         except OverflowError:  # an int beyond float64
