@@ -53,7 +53,8 @@ _RAW_UTF8 = re.compile(rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\xc2[\x80-\x9f
 
 
 def _defuse(payload: bytes) -> bytes:
-    payload = _RAW_UTF8.sub("\ufffd".encode(), payload)
+    if not payload.isascii():  # the usual reply is ASCII: no raw C1 or bidi character to scan for
+        payload = _RAW_UTF8.sub("\ufffd".encode(), payload)
     return _ESCAPE.sub(_defuse_one, payload) if b"\\" in payload else payload
 
 

@@ -206,13 +206,18 @@ class Session:
             script = [_decode_arg(v) for v in spec.get("values", [])]
         record_args = tuple(spec.get("record", []))
         width = max(record_args, default=-1) + 1
+        pair = record_args == (0, 1)
         send = spec.get("send")  # the arguments a callback's answer needs (all when None)
         position, last_row, last_value = 0, None, None  # the next scripted value; the previous call
 
         def record(args: tuple[Any, ...]) -> tuple[float | None, ...] | None:
             if not record_args:
                 return None
-            if len(args) >= width:  # floats (the usual weights) converted in line: this runs 1000 times a run
+            if pair and len(args) >= 2:  # the usual (w0, w1), floats converted in line: 1000 times a run
+                first, second = args[0], args[1]
+                row: tuple[float | None, ...] = (float(first) if type(first) in _FLOAT_TYPES else _cell(first),
+                                                 float(second) if type(second) in _FLOAT_TYPES else _cell(second))
+            elif len(args) >= width:
                 row = tuple([float(v) if type(v) in _FLOAT_TYPES else _cell(v) for v in [args[i] for i in record_args]])
             else:
                 row = tuple([_cell(args[i]) if i < len(args) else None for i in record_args])
@@ -297,7 +302,7 @@ class Session:
             if answer is None:
                 stopped = {"op": "returned", "value": wire.encode_result(value)}
                 break
-            answers.extend(answer)
+            answers += answer
             point = [p - rate * g for p, g in zip(point, answer, strict=True)]
         table = np.array(answers, dtype=np.float64).reshape(-1, max(size, 1))
         return {"op": "descended", "answers": wire.encode_array(table), "stopped": stopped}
@@ -336,11 +341,14 @@ class Session:
 
 
 _NUMBER_TYPES = (float, int, np.float64, np.float32, np.int64, np.int32)
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _plain_numbers(value: Any, size: int) -> list[float] | None:
     """`size` floats from a numeric ndarray or a list/tuple of plain numbers; None for anything
     else (which the grader then judges from the ordinary reply)."""
+    if type(value) is np.ndarray and value.dtype is _FLOAT64 and value.size == size:
+        return value.ravel().tolist()  # the usual answer: float64 to Python floats, one call
     if type(value) is np.ndarray and value.dtype.kind in "fiu" and value.size == size:
         flat = value.ravel()
         return [float(flat[i]) for i in range(size)]
