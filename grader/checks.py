@@ -58,8 +58,9 @@ class PartSession:
     loses the session (timeout, exit, malformed reply) takes it with it, and the next check of
     the part starts a fresh fork."""
 
-    def __init__(self, process: SubmissionProcess) -> None:
+    def __init__(self, process: SubmissionProcess, final: bool = False) -> None:
         self.process = process
+        self.final = final
         self._session: Session | None = None
 
     def get(self, deadline: float) -> Session:
@@ -68,7 +69,7 @@ class PartSession:
                 self._session.deadline = deadline
                 return self._session
             self._session.end()  # one left mid-exchange takes its process with it
-        self._session = self.process.session(max(0.05, deadline - time.monotonic()))
+        self._session = self.process.session(max(0.05, deadline - time.monotonic()), self.final)
         return self._session
 
     def end(self) -> None:

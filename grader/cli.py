@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader import one_blas_thread
 from grader.errors import EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_POINTS_MISSING, GraderError, UsageError
 from grader.messages import LANGUAGES, default_language, t, use
 from grader.results import SubmissionResult
@@ -55,6 +56,7 @@ def _grade(args: argparse.Namespace) -> SubmissionResult:
     # First thing: the sandbox's worker imports numpy and tests its isolation while the grader
     # imports its own modules and reads the spec and the submission.
     started = start_zygote()
+    one_blas_thread()
     try:
         from grader.pipeline import grade_path, load_assignment
         from grader.sandbox.client import Sandbox

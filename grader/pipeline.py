@@ -103,7 +103,7 @@ def _grade_part(assignment: Assignment, part_index: int, process: object, passed
     spec = assignment.spec
     part = spec.parts[part_index]
     results = []
-    sessions = PartSession(process)
+    sessions = PartSession(process, final=part_index == len(spec.parts) - 1)
     try:
         for check in part.checks:
             ctx = CheckContext(spec=spec, part=part, check=check, reference=assignment.reference,

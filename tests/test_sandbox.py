@@ -102,6 +102,18 @@ def count():
     return counter[0]
 
 
+LOADED_PID = os.getpid()
+
+
+def forked():
+    return float(os.getpid() != LOADED_PID)
+
+
+def forked_after_a_nap():
+    time.sleep(0.8)
+    return forked()
+
+
 def environment():
     raise RuntimeError(repr(sorted(os.environ.items())))
 
@@ -235,8 +247,53 @@ def test_timeout_then_restart(proc: SubmissionProcess) -> None:
 
 
 def test_exit_is_exited(proc: SubmissionProcess) -> None:
-    assert _lost(proc, "die").kind == "exited"
+    lost = _lost(proc, "die")
+    assert (lost.kind, lost.detail) == ("exited", "exit status 3")
     assert _value(proc, "ok", 2.0) == 3.0
+
+
+def _final(process: SubmissionProcess, name: str, *args: object) -> Reply:
+    """One call in the final session: the last part's, served by the loaded process itself."""
+    session = process.session(2.0, final=True)
+    try:
+        return session.call(name, *args)
+    finally:
+        session.end()
+
+
+def test_the_final_session_is_the_loaded_process_itself(proc: SubmissionProcess) -> None:
+    assert _value(proc, "forked") == 1.0  # a part's session: a fork of the loaded process
+    reply = _final(proc, "forked")
+    assert reply.value is not None and reply.value.scalar() == 0.0  # the last part's: that process
+    assert not proc.alive  # it ended with its session ...
+    assert _value(proc, "count") == 1  # ... and a session asked for later loads the submission afresh
+
+
+def test_the_final_session_reports_an_exit_as_a_fork_does(proc: SubmissionProcess) -> None:
+    session = proc.session(2.0, final=True)
+    with pytest.raises(SessionLost) as caught:
+        session.call("die")
+    session.end()
+    assert (caught.value.kind, caught.value.detail) == ("exited", "exit status 3")
+    assert _value(proc, "ok", 2.0) == 3.0
+
+
+@pytest.mark.parametrize("extra, expected", [
+    # a thread started while loading would keep running in the loaded process: a fork instead
+    ("import _thread\n_started = _thread.start_new_thread(time.sleep, (3,))\n", 1.0),
+    # a timer set while loading would end the loaded process during the call: cleared, as a
+    # fork clears it
+    ("import signal\n_timer = signal.setitimer(signal.ITIMER_REAL, 0.4)\n", 0.0)])
+def test_the_final_session_starts_as_a_fork_would(box: Sandbox, extra: str, expected: float) -> None:
+    process = box.open([{"label": "submission.py", "source": CODE + extra}], LIMITS)
+    try:
+        assert process.load_problem is None, process.load_problem
+        assert not process.notes, process.notes
+        reply = _final(process, "forked_after_a_nap")
+        assert reply.kind == "returned" and reply.value is not None, reply
+        assert reply.value.scalar() == expected
+    finally:
+        process.close()
 
 
 def test_sys_exit_in_a_function_is_an_exception(proc: SubmissionProcess) -> None:

@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
+from grader import one_blas_thread
 from grader.batch.identity import Discovery, Identity, discover, extract_zip
 from grader.batch.rows import Row
 from grader.batch.store import ResultStore, content_key
@@ -58,23 +59,15 @@ class Executor(Protocol):
 # What runs in a worker, named here so that the coordinating process never imports the engine
 # (numpy, the checks, the sandbox client): it only hands out paths and stores results.
 
-def _one_blas_thread() -> None:
-    """A worker's arrays are tiny and its CPU is its own: BLAS threads would only spin beside it.
-    (Before numpy is first imported here; where it already was, as in a Dask worker, too late
-    and harmless.)"""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
-
-
 def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
-    _one_blas_thread()
+    one_blas_thread()
     from grader.batch.worker import grade_file as grade
 
     return grade(spec_path, path, student)
 
 
 def warm(spec_path: str, counter: Any = None) -> None:
-    _one_blas_thread()
+    one_blas_thread()
     from grader.batch.worker import warm as warm_worker
 
     warm_worker(spec_path, counter)

@@ -273,8 +273,11 @@ class Sandbox:
             os.close(out_w)
         return ident, mine, OutputCollector(out_r, limits.output_kb * 1024)
 
-    def _kill(self, ident: str) -> None:
-        self._request({"op": "kill", "id": ident})
+    def _kill(self, ident: str, status: bool = False) -> int | None:
+        """End a submission's processes; with `status`, first learn how it ended, if it did."""
+        reply = self._request({"op": "kill", "id": ident, "status": status})
+        code = reply.get("status")
+        return code if type(code) is int else None
 
     def close(self) -> None:
         try:
@@ -341,7 +344,9 @@ class SubmissionProcess:
     def alive(self) -> bool:
         return self._sock is not None
 
-    def session(self, seconds: float) -> Session:
+    def session(self, seconds: float, final: bool = False) -> Session:
+        """A fresh session for one part; `final` (the last part) is served by the loaded process
+        itself, which ends with it."""
         if self._sock is None:
             self._boot()
         if self._sock is None:
@@ -349,7 +354,7 @@ class SubmissionProcess:
         deadline = time.monotonic() + seconds
         nonce = secrets.token_hex(16)
         try:
-            wire.send(self._sock, {"op": "session", "nonce": nonce})
+            wire.send(self._sock, {"op": "session", "nonce": nonce, "final": final})
             self._await_start(nonce, deadline)
         except OSError as error:
             self.kill()
@@ -358,7 +363,7 @@ class SubmissionProcess:
             self.kill()
             raise
         assert self._reader is not None
-        return Session(self, self._sock, self._reader, deadline)
+        return Session(self, self._sock, self._reader, deadline, final)
 
     def _await_start(self, nonce: str, deadline: float) -> None:
         """Skip whatever an earlier session left on the channel (frames a student forged, the
@@ -371,16 +376,20 @@ class SubmissionProcess:
             if message.get("op") == "session_start" and message.get("nonce") == nonce:
                 return
 
-    def kill(self) -> None:
+    def kill(self, status: bool = False) -> int | None:
+        """End the submission's processes; with `status`, returns how the loaded process ended
+        (an exit code, or minus the signal) if it did."""
+        code = None
         if self._ident is not None:
             try:
-                self._sandbox._kill(self._ident)
+                code = self._sandbox._kill(self._ident, status)
             finally:
                 self._ident = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
             self._reader = None
+        return code
 
     def output_text(self) -> str:
         """What the submission printed, over all its restarts, within the spec's output_kb."""
@@ -471,8 +480,9 @@ class Session:
     """A part's conversation with a fresh fork of the loaded submission."""
 
     def __init__(self, owner: SubmissionProcess, sock: socket.socket, reader: wire.FrameReader,
-                 deadline: float) -> None:
+                 deadline: float, final: bool = False) -> None:
         self._owner = owner
+        self.final = final  # served by the loaded process itself: no parent reports its end
         self._sock = sock
         self._reader = reader
         self.deadline = deadline
@@ -489,8 +499,7 @@ class Session:
         try:
             wire.send(self._sock, message)
         except OSError as error:
-            self._lost()
-            raise SessionLost("exited", str(error)) from None
+            raise self._ended(SessionLost("exited", str(error))) from None
         except (ValueError, TypeError) as error:  # a message the wire cannot carry: never half-sent
             self._lost()
             raise SessionLost("protocol", str(error)) from None
@@ -501,9 +510,19 @@ class Session:
     def _recv_payload(self) -> bytes:
         try:
             return _receive_payload(self._reader, self.deadline)
-        except SessionLost:
-            self._lost()
-            raise
+        except SessionLost as lost:
+            raise self._ended(lost) from None
+
+    def _ended(self, lost: SessionLost) -> SessionLost:
+        """The channel broke: the process goes. A forked session's end comes with its exit status
+        (from the process it was forked from); the final session's comes from the sandbox."""
+        if lost.kind == "exited" and self.final and self._owner.alive:
+            self._open = False
+            code = self._owner.kill(status=True)
+            if code is not None:
+                return SessionLost("exited", f"exit status {code}")
+        self._lost()
+        return lost
 
     def _message(self, payload: bytes) -> dict[str, Any]:
         """A JSON frame; the end of the session (the student's process exited) is SessionLost."""
@@ -586,8 +605,7 @@ class Session:
         try:
             self._sock.sendall(batch.frame)
         except OSError as error:
-            self._lost()
-            raise SessionLost("exited", str(error)) from None
+            raise self._ended(SessionLost("exited", str(error))) from None
         message = self._recv()
         results = message.get("results")
         if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != batch.count:
@@ -648,8 +666,8 @@ class Session:
         try:
             wire.send(self._sock, {"op": "end"})
             message = _receive(self._reader, time.monotonic() + 2.0)
-            if message.get("op") != "session_end":
-                self._owner.kill()
+            if message.get("op") != "session_end" or self.final:
+                self._owner.kill()  # (the final session's process ends with it: a next one starts afresh)
         except (SessionLost, OSError):
             self._owner.kill()
 

@@ -14,11 +14,14 @@ import json
 import os
 import resource
 import secrets
+import select
 import shutil
 import signal
 import socket
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from typing import Any
 
 config: dict[str, Any] = json.loads(sys.argv[2])
@@ -194,9 +197,17 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
                              output_limit=int(limits.get("output_kb", 64)) * 1024)
 
 
-def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple[int, str | None, int | None]:
-    """Returns the pid to kill for this submission (the init of its namespace, or its group),
-    its scratch folder (fallback) and its uid (when started as root)."""
+@dataclass
+class Live:
+    """A started submission: what to kill, and how to learn how it ended."""
+
+    target: int  # the pid to kill: the init of its namespace, or its group
+    scratch: str | None = None  # its scratch folder (fallback)
+    uid: int | None = None  # its uid (when started as root)
+    report: int = -1  # bubblewrap: the pipe on which the namespace's parent writes the init's exit status
+
+
+def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
     scratch = None
     uid = _submission_uid()
     if config["mode"] != "bubblewrap":
@@ -214,10 +225,14 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple
                 _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
                 inner = os.fork()
                 if inner:
-                    os.write(report_w, str(inner).encode())
-                    os.close(report_w)
-                    _close_other_fds(set())
-                    os._exit(max(0, harness._wait_for(inner)))
+                    os.write(report_w, f"{inner}\n".encode())
+                    _close_other_fds({report_w})
+                    status = harness._wait_for(inner)
+                    try:
+                        os.write(report_w, f"{status}\n".encode())
+                    except OSError:
+                        pass
+                    os._exit(max(0, status))
             os.close(report_w)
             _become_submission(sock_fd, out_fd, limits, scratch, uid)
         except BaseException as error:  # report set-up failures on the output pipe
@@ -230,12 +245,44 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> tuple
             code = 70
         os._exit(code)
     os.close(report_w)
-    target = pid
-    if config["mode"] == "bubblewrap":
-        data = os.read(report_r, 32)
-        target = int(data) if data.strip().isdigit() else pid
-    os.close(report_r)
-    return target, scratch, uid
+    if config["mode"] != "bubblewrap":
+        os.close(report_r)
+        return Live(pid, scratch, uid)
+    line = _read_line(report_r, 10.0)
+    return Live(int(line) if line.isdigit() else pid, scratch, uid, report_r)
+
+
+def _read_line(fd: int, seconds: float) -> str:
+    """One short line from a report pipe, byte by byte (the next line stays in the pipe); "" when
+    none comes in time."""
+    data = b""
+    deadline = time.monotonic() + seconds
+    while not data.endswith(b"\n") and len(data) < 32:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 1) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("ascii", "replace").strip()
+
+
+def _exit_status(live: Live, seconds: float = 0.5) -> int | None:
+    """How the submission's process ended (an exit code, or minus the signal), if it did within
+    `seconds`: the grader asks when the process closed its channel in the middle of a session."""
+    if live.report >= 0:
+        line = _read_line(live.report, seconds)
+        return int(line) if line.lstrip("-").isdigit() else None
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            pid, status = os.waitpid(live.target, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if pid:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.002)
 
 
 SELF_TEST_LIMITS = {"memory_mb": 256, "cpu_seconds": 10, "file_mb": 1, "scratch_mb": 1, "processes": 8,
@@ -247,7 +294,7 @@ def _self_test() -> str:
     sandbox that cannot isolate must stop the grading, not give every student a load error."""
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     out_r, out_w = os.pipe()
-    target, scratch, uid = _fork_submission(theirs.fileno(), out_w, SELF_TEST_LIMITS)
+    started = _fork_submission(theirs.fileno(), out_w, SELF_TEST_LIMITS)
     theirs.close()
     os.close(out_w)
     try:
@@ -257,8 +304,7 @@ def _self_test() -> str:
         wire.send(mine, {"op": "exit"})
         return "ok" if reply.get("op") == "loaded" else f"unexpected reply {str(reply.get('op'))[:40]}"
     except (OSError, EOFError, wire.WireError) as error:
-        _kill(target, scratch, uid, {})
-        target = 0
+        _kill(started, {})
         os.set_blocking(out_r, False)
         try:
             said = os.read(out_r, 2000).decode("utf-8", "replace").strip()
@@ -267,7 +313,7 @@ def _self_test() -> str:
         return said or f"no answer ({type(error).__name__})"
     finally:
         mine.close()
-        _kill(target, scratch, uid, {})
+        _kill(started, {})
         os.close(out_r)
 
 
@@ -276,7 +322,7 @@ def main() -> None:
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    live: dict[str, tuple[int, str | None, int | None]] = {}
+    live: dict[str, Live] = {}
     gc.collect()
     gc.freeze()  # numpy and the harness are shared with every fork: no collection there copies them
     control.send(json.dumps({"op": "ready", "numpy": numpy.__version__, "python": sys.version.split()[0],
@@ -296,8 +342,11 @@ def main() -> None:
                 os.close(fd)
             reply = {"op": "started", "id": message["id"]}
         elif op == "kill":
-            _kill(*live.pop(message.get("id"), (0, None, None)), live)
-            reply = {"op": "killed", "id": message.get("id")}
+            ended = live.pop(str(message.get("id")), None)
+            status = _exit_status(ended) if ended is not None and message.get("status") is True else None
+            if ended is not None:
+                _kill(ended, live)
+            reply = {"op": "killed", "id": message.get("id"), "status": status}
         elif op == "pin":
             try:  # submissions forked from now on run on the grader's CPU: no cross-CPU wake-ups per call
                 os.sched_setaffinity(0, {int(message.get("cpu", 0))})
@@ -310,29 +359,32 @@ def main() -> None:
             reply = {"op": "unknown"}
         harness.reap()
         control.send(json.dumps(reply).encode())
-    for target, scratch, uid in list(live.values()):
-        _kill(target, scratch, uid, {})
+    for started in list(live.values()):
+        _kill(started, {})
 
 
-def _kill(target: int, scratch: str | None, uid: int | None,
-          live: dict[str, tuple[int, str | None, int | None]]) -> None:
-    if target <= 0:
+def _kill(started: Live, live: dict[str, Live]) -> None:
+    if started.report >= 0:
+        os.close(started.report)
+        started.report = -1
+    if started.target <= 0:
         return
     for kill in (os.killpg, os.kill):
         try:
-            kill(target, signal.SIGKILL)
+            kill(started.target, signal.SIGKILL)
         except OSError:
             pass
     if config["mode"] != "bubblewrap":
         # No PID namespace: hunt down whatever escaped the process group (setsid, double fork).
-        spare = {entry[0] for entry in live.values()}
+        spare = {entry.target for entry in live.values()}
         for _ in range(200):
-            found = _sweep(spare, uid)
+            found = _sweep(spare, started.uid)
             harness.reap()
             if not found:
                 break
-    if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
+    if started.scratch:
+        shutil.rmtree(started.scratch, ignore_errors=True)
+    started.target = 0
     harness.reap()
 
 
