@@ -488,12 +488,15 @@ def _clear_leftovers(everything: bool, session_pid: int) -> None:
     reap()
 
 
-def reap() -> None:
-    """Collect every child that has ended, without waiting for the others."""
+def reap(exited: dict[int, int] | None = None) -> None:
+    """Collect every child that has ended, without waiting for the others (noting in `exited`
+    how each ended)."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        if exited is not None:
+            exited[pid] = os.waitstatus_to_exitcode(status)

@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import secrets
-import select
 import shutil
 import signal
 import socket
@@ -199,90 +198,78 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
 
 @dataclass
 class Live:
-    """A started submission: what to kill, and how to learn how it ended."""
+    """A started submission: what to kill, and how to learn how it ended (a child of this process
+    in both modes)."""
 
-    target: int  # the pid to kill: the init of its namespace, or its group
+    target: int  # the pid to kill: the init of its namespace, or the leader of its group
     scratch: str | None = None  # its scratch folder (fallback)
     uid: int | None = None  # its uid (when started as root)
-    report: int = -1  # bubblewrap: the pipe on which the namespace's parent writes the init's exit status
+
+
+_home: list[int] = []  # this process's own PID namespace, to come back to after each submission's
 
 
 def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
     scratch = None
     uid = _submission_uid()
-    if config["mode"] != "bubblewrap":
+    isolated = config["mode"] == "bubblewrap"
+    if not isolated:
         scratch = tempfile.mkdtemp(prefix="grade-scratch-")
         if uid is not None:
             os.chown(scratch, uid, uid)
-    report_r, report_w = os.pipe()
-    pid = os.fork()
+    else:
+        # The next child is the init of a PID namespace of its own; this process stays where it is
+        # and comes back to its own namespace for its later children (no go-between process).
+        try:
+            if not _home:
+                _home.append(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+            _check(_libc.unshare(CLONE_NEWPID), "unshare")
+        except OSError as error:  # no submission then: the grader reads why on its output
+            _set_up_failed(out_fd, error)
+            return Live(0, scratch, uid)
+    try:
+        pid = os.fork()
+    except BaseException:
+        _come_home(isolated)
+        raise
     if pid == 0:
         code = 0
         try:
-            os.close(report_r)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            if config["mode"] == "bubblewrap":
-                _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
-                inner = os.fork()
-                if inner:
-                    os.write(report_w, f"{inner}\n".encode())
-                    _close_other_fds({report_w})
-                    status = harness._wait_for(inner)
-                    try:
-                        os.write(report_w, f"{status}\n".encode())
-                    except OSError:
-                        pass
-                    os._exit(max(0, status))
-            os.close(report_w)
+            if isolated:
+                _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
             _become_submission(sock_fd, out_fd, limits, scratch, uid)
-        except BaseException as error:  # report set-up failures on the output pipe
-            for fd in (out_fd, 2):  # (out_fd is not yet stdout when unshare itself failed)
-                try:
-                    os.write(fd, f"sandbox set-up failed: {error}\n".encode())
-                    break
-                except OSError:
-                    pass
+        except BaseException as error:
+            _set_up_failed(out_fd, error)
             code = 70
         os._exit(code)
-    os.close(report_w)
-    if config["mode"] != "bubblewrap":
-        os.close(report_r)
-        return Live(pid, scratch, uid)
-    line = _read_line(report_r, 10.0)
-    return Live(int(line) if line.isdigit() else pid, scratch, uid, report_r)
+    _come_home(isolated)
+    return Live(pid, scratch, uid)
 
 
-def _read_line(fd: int, seconds: float) -> str:
-    """One short line from a report pipe, byte by byte (the next line stays in the pipe); "" when
-    none comes in time."""
-    data = b""
-    deadline = time.monotonic() + seconds
-    while not data.endswith(b"\n") and len(data) < 32:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        chunk = os.read(fd, 1) if ready else b""
-        if not chunk:
+def _set_up_failed(out_fd: int, error: BaseException) -> None:
+    """Set-up failures go on the submission's output pipe, where the grader reads them."""
+    for fd in (out_fd, 2):  # (out_fd is not yet stdout when unshare itself failed)
+        try:
+            os.write(fd, f"sandbox set-up failed: {error}\n".encode())
             break
-        data += chunk
-    return data.decode("ascii", "replace").strip()
+        except OSError:
+            pass
 
 
-def _exit_status(live: Live, seconds: float = 0.5) -> int | None:
+def _come_home(isolated: bool) -> None:
+    if isolated:
+        _check(_libc.setns(_home[0], CLONE_NEWPID), "setns")
+
+
+def _exit_status(live: Live, exited: dict[int, int], seconds: float = 0.5) -> int | None:
     """How the submission's process ended (an exit code, or minus the signal), if it did within
     `seconds`: the grader asks when the process closed its channel in the middle of a session."""
-    if live.report >= 0:
-        line = _read_line(live.report, seconds)
-        return int(line) if line.lstrip("-").isdigit() else None
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            pid, status = os.waitpid(live.target, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if pid:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.002)
+    while live.target not in exited and time.monotonic() < deadline:
+        harness.reap(exited)
+        time.sleep(0.001)
+    return exited.pop(live.target, None)
 
 
 SELF_TEST_LIMITS = {"memory_mb": 256, "cpu_seconds": 10, "file_mb": 1, "scratch_mb": 1, "processes": 8,
@@ -323,6 +310,7 @@ def main() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     live: dict[str, Live] = {}
+    exited: dict[int, int] = {}  # how the children that ended did, until the grader asks (or the next start)
     gc.collect()
     gc.freeze()  # numpy and the harness are shared with every fork: no collection there copies them
     control.send(json.dumps({"op": "ready", "numpy": numpy.__version__, "python": sys.version.split()[0],
@@ -337,13 +325,14 @@ def main() -> None:
         message = json.loads(data)
         op = message.get("op")
         if op == "start" and len(fds) == 2:
+            exited.clear()
             live[message["id"]] = _fork_submission(fds[0], fds[1], message["limits"])
             for fd in fds:
                 os.close(fd)
             reply = {"op": "started", "id": message["id"]}
         elif op == "kill":
             ended = live.pop(str(message.get("id")), None)
-            status = _exit_status(ended) if ended is not None and message.get("status") is True else None
+            status = _exit_status(ended, exited) if ended is not None and message.get("status") is True else None
             if ended is not None:
                 _kill(ended, live)
             reply = {"op": "killed", "id": message.get("id"), "status": status}
@@ -357,16 +346,13 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
             reply = {"op": "unknown"}
-        harness.reap()
+        harness.reap(exited)
         control.send(json.dumps(reply).encode())
     for started in list(live.values()):
         _kill(started, {})
 
 
 def _kill(started: Live, live: dict[str, Live]) -> None:
-    if started.report >= 0:
-        os.close(started.report)
-        started.report = -1
     if started.target <= 0:
         return
     for kill in (os.killpg, os.kill):
