@@ -458,6 +458,27 @@ def _decode_reply(message: Any) -> Reply:
     raise SessionLost("protocol", f"unexpected reply {str(op)[:40]!r}")
 
 
+def unpack_answers(packed: Any, count: int) -> list[Reply]:
+    """A batch's answers sent as one array (see the harness's _pack_answers): the same replies as
+    one by one. Anything that does not fit raises (wire.WireError, ValueError, TypeError)."""
+    like, rows = packed["like"], wire.decode_array(packed["rows"])
+    type_name = str(like["type"])[: wire.MAX_TEXT]
+    if rows.dtype != np.float64 or like.get("dtype") != "float64" or len(rows) != count or count < 2:
+        raise wire.WireError("bad packed answers")
+    if like.get("t") == "number":
+        if rows.shape != (count,):
+            raise wire.WireError("bad packed numbers")
+        return [Reply("returned", value=Value("number", type_name, dtype="float64", shape=(), data=rows[i:i + 1]))
+                for i in range(count)]
+    shape = like.get("shape")
+    if like.get("t") != "array" or not isinstance(shape, list) or rows.shape != (count, *shape):
+        raise wire.WireError("bad packed arrays")
+    flat = rows.reshape(count, rows[0].size)
+    dtype, dims = str(like.get("orig_dtype", "float64"))[:40], tuple(rows.shape[1:])
+    return [Reply("returned", value=Value("array", type_name, dtype=dtype, shape=dims, data=flat[i]))
+            for i in range(count)]
+
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -607,6 +628,12 @@ class Session:
         except OSError as error:
             raise self._ended(SessionLost("exited", str(error))) from None
         message = self._recv()
+        if message.get("op") == "mapped" and "packed" in message:
+            try:
+                return unpack_answers(message["packed"], batch.count)
+            except (wire.WireError, ValueError, TypeError, AttributeError) as error:
+                self._lost()
+                raise SessionLost("protocol", f"bad batch reply ({error})") from None
         results = message.get("results")
         if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != batch.count:
             self._lost()

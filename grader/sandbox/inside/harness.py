@@ -183,15 +183,32 @@ class Session:
         return self.namespace[name]
 
     def _invoke(self, name: str, args: list[Any]) -> dict[str, Any]:
+        reply, value = self._call(name, args)
+        if reply is None:
+            return {"op": "returned", "value": wire.encode_result(value)}
+        return reply
+
+    def _call(self, name: str, args: list[Any]) -> tuple[dict[str, Any] | None, Any]:
+        """(None, what it returned), or (the reply that says why nothing was returned, None)."""
         try:
             function = self._function(name)
         except LookupError:
-            return {"op": "missing", "name": name}
+            return {"op": "missing", "name": name}, None
         try:
-            value = function(*[_decode_arg(a, self.kept) for a in args])
+            return None, function(*[_decode_arg(a, self.kept) for a in args])
         except BaseException as error:
-            return _error_reply(error)
-        return {"op": "returned", "value": wire.encode_result(value)}
+            return _error_reply(error), None
+
+    def _map(self, name: str, argsets: list[Any]) -> dict[str, Any]:
+        """One call per argument set; when every call returned a float, or a float64 array of
+        one shape, the answers go back as one array (a batch of drawn inputs usually does)."""
+        calls = [self._call(name, args) for args in argsets]
+        packed = _pack_answers([value for reply, value in calls]) if all(r is None for r, _ in calls) else None
+        if packed is not None:
+            return {"op": "mapped", "packed": packed}
+        return {"op": "mapped", "results": [reply if reply is not None else
+                                            {"op": "returned", "value": wire.encode_result(value)}
+                                            for reply, value in calls]}
 
     def _proxy(self, name: str, spec: dict[str, Any], records: list[Any], variant: int,
                own: Any) -> Callable[..., Any]:
@@ -326,9 +343,7 @@ class Session:
             elif op == "call":
                 reply = self._invoke(str(message["name"]), message.get("args", []))
             elif op == "map":
-                name = str(message["name"])
-                reply = {"op": "mapped",
-                         "results": [self._invoke(name, args) for args in message.get("argsets", [])]}
+                reply = self._map(str(message["name"]), message.get("argsets", []))
             elif op == "run":
                 reply = self._run(message)
             elif op == "descend":
@@ -361,6 +376,28 @@ def _plain_numbers(value: Any, size: int) -> list[float] | None:
 
 
 _FLOAT_TYPES = (float, np.float64)
+
+
+def _pack_answers(values: list[Any]) -> dict[str, Any] | None:
+    """Answers that are all Python floats, all numpy float64 scalars, or all float64 arrays of
+    one shape: what each looks like, and all of their numbers as one array. None otherwise."""
+    if len(values) < 2:
+        return None
+    kind = type(values[0])
+    if any(type(v) is not kind for v in values):
+        return None
+    if kind is float or kind is np.float64:
+        return {"like": {"t": "number", "type": kind.__name__, "dtype": "float64"},
+                "rows": wire.encode_array(np.array(values, dtype=np.float64))}
+    if kind is np.ndarray:
+        shape = values[0].shape
+        if values[0].size * len(values) > wire.MAX_PACKED or \
+                any(v.dtype is not _FLOAT64 or v.shape != shape for v in values):
+            return None  # (a big one goes alone, where each answer's own size limit applies)
+        return {"like": {"t": "array", "type": "ndarray", "dtype": "float64", "orig_dtype": "float64",
+                         "shape": list(shape)},
+                "rows": wire.encode_array(np.stack(values))}
+    return None
 
 
 def _cell(value: Any) -> float | None:

@@ -19,6 +19,7 @@ import numpy as np
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 MAX_ITEMS = 64
 MAX_TEXT = 300
+MAX_PACKED = 1_000_000  # numbers in a batch's answers sent as one array
 _HEADER = struct.Struct(">I")
 
 
