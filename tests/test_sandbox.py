@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from grader.sandbox import isolation
-from grader.sandbox.client import Callback, Sandbox, Script, SessionLost, Spy, SubmissionProcess
+from grader.sandbox.client import Callback, Reply, Sandbox, Script, SessionLost, Spy, SubmissionProcess
 from grader.spec import Limits
+from grader.values import numbers_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_NAME = "GRADER_TEST_SECRET"
@@ -103,6 +104,19 @@ def count():
 
 
 LOADED_PID = os.getpid()
+BUFFER = np.zeros(2)
+SHARED = [0.0]
+
+
+def reuse(x):
+    """Returns the same array each time, changed: each answer must be the one of its own call."""
+    BUFFER[:] = x
+    return BUFFER
+
+
+def reuse_in_a_list(x):
+    SHARED[0] = x
+    return SHARED
 
 
 def forked():
@@ -259,6 +273,17 @@ def _final(process: SubmissionProcess, name: str, *args: object) -> Reply:
         return session.call(name, *args)
     finally:
         session.end()
+
+
+@pytest.mark.parametrize("name", ["reuse", "reuse_in_a_list"])
+def test_each_answer_of_a_batch_is_taken_when_it_is_returned(proc: SubmissionProcess, name: str) -> None:
+    session = proc.session(2.0)
+    try:
+        replies = session.map(name, [[1.0], [2.0], [3.0]], independent=True)
+    finally:
+        session.end()
+    answers = [numbers_of(r.value).tolist() for r in replies if r.value is not None]  # type: ignore[union-attr]
+    assert answers == ([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]] if name == "reuse" else [[1.0], [2.0], [3.0]])
 
 
 def test_the_final_session_is_the_loaded_process_itself(proc: SubmissionProcess) -> None:

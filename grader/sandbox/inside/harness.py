@@ -202,7 +202,14 @@ class Session:
     def _map(self, name: str, argsets: list[Any]) -> dict[str, Any]:
         """One call per argument set; when every call returned a float, or a float64 array of
         one shape, the answers go back as one array (a batch of drawn inputs usually does)."""
-        calls = [self._call(name, args) for args in argsets]
+        calls = []
+        for args in argsets:
+            reply, value = self._call(name, args)
+            if reply is None and type(value) is np.ndarray and value.dtype is _FLOAT64:
+                value = value.copy()  # as it is now: the function may change it in a later call
+            elif reply is None and type(value) not in _FLOAT_TYPES:
+                reply = {"op": "returned", "value": wire.encode_result(value)}  # (so is this)
+            calls.append((reply, value))
         packed = _pack_answers([value for reply, value in calls]) if all(r is None for r, _ in calls) else None
         if packed is not None:
             return {"op": "mapped", "packed": packed}

@@ -210,6 +210,8 @@ _home: list[int] = []  # this process's own PID namespace, to come back to after
 
 
 def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
+    """Start one submission's process as a child of this one (the init of its own PID namespace
+    under bubblewrap); it isolates itself, then waits for the code to load."""
     scratch = None
     uid = _submission_uid()
     isolated = config["mode"] == "bubblewrap"
