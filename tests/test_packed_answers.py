@@ -62,9 +62,28 @@ def test_packed_answers_are_the_replies_one_by_one(values: list[Any]) -> None:
     [np.zeros(2), np.zeros(2, dtype=np.float32)],  # another dtype
     [np.zeros(2), [0.0, 0.0]],  # a list
     [np.zeros(600_000), np.zeros(600_000)],  # too many numbers for one array: each alone, with its own limit
+    [np.zeros((1,) * 8), np.zeros((1,) * 8)],  # one dimension more would be more than an array may have
 ])
 def test_anything_else_goes_one_by_one(values: list[Any]) -> None:
     assert harness._pack_answers(values) is None
+
+
+def test_answers_with_the_most_dimensions_a_packed_reply_allows() -> None:
+    values = [np.full((1,) * 7, 2.5), np.full((1,) * 7, -1.0)]
+    packed = harness._pack_answers(values)
+    assert packed is not None
+    unpacked = unpack_answers(_over_the_wire({"packed": packed})["packed"], 2)
+    one_by_one = [_decode_reply(_over_the_wire({"op": "returned", "value": wire.encode_result(v)})) for v in values]
+    assert [_fields(r) for r in unpacked] == [_fields(r) for r in one_by_one]
+
+
+def test_an_answer_too_big_to_copy_is_described_at_once() -> None:
+    assert harness._packable_copy(np.zeros(wire.MAX_PACKED + 1)) is None
+    assert harness._packable_copy(np.zeros((1,) * 8)) is None
+    assert harness._packable_copy([1.0]) is None
+    original = np.ones(3)
+    copied = harness._packable_copy(original)
+    assert copied is not None and copied is not original and copied.tolist() == [1.0, 1.0, 1.0]
 
 
 def test_a_packed_reply_that_does_not_fit_is_refused() -> None:
@@ -75,3 +94,5 @@ def test_a_packed_reply_that_does_not_fit_is_refused() -> None:
     forged["like"]["shape"] = [3]
     with pytest.raises(wire.WireError):
         unpack_answers(forged, 2)
+    with pytest.raises(KeyError):  # (the client takes any of these for a malformed reply)
+        unpack_answers({}, 2)

@@ -123,6 +123,11 @@ def forked():
     return float(os.getpid() != LOADED_PID)
 
 
+def kill_myself():
+    os.kill(os.getpid(), 9)
+    return 1.0
+
+
 def forked_after_a_nap():
     time.sleep(0.8)
     return forked()
@@ -294,12 +299,14 @@ def test_the_final_session_is_the_loaded_process_itself(proc: SubmissionProcess)
     assert _value(proc, "count") == 1  # ... and a session asked for later loads the submission afresh
 
 
-def test_the_final_session_reports_an_exit_as_a_fork_does(proc: SubmissionProcess) -> None:
-    session = proc.session(2.0, final=True)
+@pytest.mark.parametrize("name, status", [("die", "exit status 3"), ("kill_myself", "exit status -9")])
+@pytest.mark.parametrize("final", [False, True])
+def test_the_final_session_ends_as_a_fork_does(proc: SubmissionProcess, name: str, status: str, final: bool) -> None:
+    session = proc.session(2.0, final=final)
     with pytest.raises(SessionLost) as caught:
-        session.call("die")
+        session.call(name)
     session.end()
-    assert (caught.value.kind, caught.value.detail) == ("exited", "exit status 3")
+    assert (caught.value.kind, caught.value.detail) == ("exited", status)
     assert _value(proc, "ok", 2.0) == 3.0
 
 
@@ -308,7 +315,10 @@ def test_the_final_session_reports_an_exit_as_a_fork_does(proc: SubmissionProces
     ("import _thread\n_started = _thread.start_new_thread(time.sleep, (3,))\n", 1.0),
     # a timer set while loading would end the loaded process during the call: cleared, as a
     # fork clears it
-    ("import signal\n_timer = signal.setitimer(signal.ITIMER_REAL, 0.4)\n", 0.0)])
+    ("import signal\n_timer = signal.setitimer(signal.ITIMER_REAL, 0.4)\n", 0.0),
+    # the CPU limit counts from a process's start: after a loading that used CPU, a fork
+    ("def _burn():\n    end = time.process_time() + 0.7\n    while time.process_time() < end:\n        pass\n"
+     "_burnt = _burn()\n", 1.0)])
 def test_the_final_session_starts_as_a_fork_would(box: Sandbox, extra: str, expected: float) -> None:
     process = box.open([{"label": "submission.py", "source": CODE + extra}], LIMITS)
     try:

@@ -460,7 +460,7 @@ def _decode_reply(message: Any) -> Reply:
 
 def unpack_answers(packed: Any, count: int) -> list[Reply]:
     """A batch's answers sent as one array (see the harness's _pack_answers): the same replies as
-    one by one. Anything that does not fit raises (wire.WireError, ValueError, TypeError)."""
+    one by one. Anything that does not fit raises (wire.WireError, or a KeyError, TypeError...)."""
     like, rows = packed["like"], wire.decode_array(packed["rows"])
     type_name = str(like["type"])[: wire.MAX_TEXT]
     if rows.dtype != np.float64 or like.get("dtype") != "float64" or len(rows) != count or count < 2:
@@ -631,9 +631,9 @@ class Session:
         if message.get("op") == "mapped" and "packed" in message:
             try:
                 return unpack_answers(message["packed"], batch.count)
-            except (wire.WireError, ValueError, TypeError, AttributeError) as error:
+            except (wire.WireError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
                 self._lost()
-                raise SessionLost("protocol", f"bad batch reply ({error})") from None
+                raise SessionLost("protocol", f"bad batch reply ({type(error).__name__})") from None
         results = message.get("results")
         if message.get("op") != "mapped" or not isinstance(results, list) or len(results) != batch.count:
             self._lost()

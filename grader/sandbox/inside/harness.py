@@ -13,6 +13,7 @@ import gc
 import importlib.util
 import io
 import os
+import resource
 import signal
 import socket
 import sys
@@ -205,10 +206,13 @@ class Session:
         calls = []
         for args in argsets:
             reply, value = self._call(name, args)
-            if reply is None and type(value) is np.ndarray and value.dtype is _FLOAT64:
-                value = value.copy()  # as it is now: the function may change it in a later call
-            elif reply is None and type(value) not in _FLOAT_TYPES:
-                reply = {"op": "returned", "value": wire.encode_result(value)}  # (so is this)
+            if reply is None and type(value) not in _FLOAT_TYPES:
+                # taken as it is now (the function may change it in a later call): a copy, or else
+                # its description
+                copied = _packable_copy(value)
+                if copied is None:
+                    reply = {"op": "returned", "value": wire.encode_result(value)}
+                value = copied
             calls.append((reply, value))
         packed = _pack_answers([value for reply, value in calls]) if all(r is None for r, _ in calls) else None
         if packed is not None:
@@ -385,6 +389,17 @@ def _plain_numbers(value: Any, size: int) -> list[float] | None:
 _FLOAT_TYPES = (float, np.float64)
 
 
+def _packable_copy(value: Any) -> np.ndarray | None:
+    """A copy of a float64 array that can go in a packed reply (None for anything else)."""
+    if type(value) is not np.ndarray or value.dtype is not _FLOAT64 or value.ndim >= wire.MAX_DIMS or \
+            value.size > wire.MAX_PACKED:
+        return None
+    try:
+        return value.copy()
+    except MemoryError:
+        return None
+
+
 def _pack_answers(values: list[Any]) -> dict[str, Any] | None:
     """Answers that are all Python floats, all numpy float64 scalars, or all float64 arrays of
     one shape: what each looks like, and all of their numbers as one array. None otherwise."""
@@ -398,12 +413,16 @@ def _pack_answers(values: list[Any]) -> dict[str, Any] | None:
                 "rows": wire.encode_array(np.array(values, dtype=np.float64))}
     if kind is np.ndarray:
         shape = values[0].shape
-        if values[0].size * len(values) > wire.MAX_PACKED or \
+        if values[0].size * len(values) > wire.MAX_PACKED or len(shape) >= wire.MAX_DIMS or \
                 any(v.dtype is not _FLOAT64 or v.shape != shape for v in values):
-            return None  # (a big one goes alone, where each answer's own size limit applies)
+            return None  # (big ones go alone, where each answer's own size limit applies)
+        try:
+            rows = np.stack(values)
+        except MemoryError:
+            return None
         return {"like": {"t": "array", "type": "ndarray", "dtype": "float64", "orig_dtype": "float64",
                          "shape": list(shape)},
-                "rows": wire.encode_array(np.stack(values))}
+                "rows": wire.encode_array(rows)}
     return None
 
 
@@ -433,13 +452,14 @@ def _pack_records(rows: list[tuple[float | None, ...]]) -> dict[str, Any]:
     return encoded
 
 
-def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: bool, own_uid: bool = False,
+def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_namespace: bool, own_uid: bool = False,
                      output_limit: int = OUTPUT_LIMIT) -> None:
     """Load once, then fork a fresh session per part so that parts cannot share state (the last
     part, asked for as "final", is served by this process itself, which then ends).
 
-    pid_one: this process is the init of the submission's PID namespace; own_uid: it runs
-    under a uid no other process uses. Either way kill(-1) reaches exactly what it started."""
+    own_namespace: only this process and the namespace's init live in the submission's PID
+    namespace; own_uid: it runs under a uid no other process uses. Either way kill(-1) reaches
+    exactly what it started."""
     # A courtesy that keeps a chatty loop cheap; the bound that holds is the grader's (it keeps
     # output_kb of whatever arrives, os.write and children included).
     sys.stdout = _BoundedWriter(1, output_limit)
@@ -461,27 +481,29 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], pid_one: 
         # Written before the fork, while no student process is alive: the grader skips every
         # frame up to this one, so nothing an earlier session forged can pass for this one's.
         wire.send(sock, {"op": "session_start", "nonce": str(message.get("nonce", ""))[:64]})
-        if message.get("final") is True and _alone():
+        if message.get("final") is True and _fresh():
             _serve_last(sock, namespace)
         pid = os.fork()
         if pid == 0:
             try:
-                if not pid_one:
+                if not own_namespace:
                     os.setpgid(0, 0)
                 _die_with_parent()
                 Session(sock, namespace).serve()
             finally:
                 os._exit(0)
         status = _wait_for(pid)
-        _clear_leftovers(pid_one or own_uid, pid)
+        _clear_leftovers(own_namespace or own_uid, pid)
         wire.send(sock, {"op": "session_end", "status": status})
 
 
-def _alone() -> bool:
-    """Only this thread runs here: a thread the submission started while loading would live on
-    in this process (a fork copies only the calling thread)."""
+def _fresh() -> bool:
+    """This process can serve a session as a fork of it would: only this thread runs here (a
+    thread the loading started would live on; a fork copies only the calling thread), and the
+    loading used little CPU (the CPU limit counts from a process's start)."""
     try:
-        return len(os.listdir("/proc/self/task")) == 1
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        return len(os.listdir("/proc/self/task")) == 1 and used.ru_utime + used.ru_stime < 0.5
     except OSError:
         return False
 

@@ -20,6 +20,7 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 MAX_ITEMS = 64
 MAX_TEXT = 300
 MAX_PACKED = 1_000_000  # numbers in a batch's answers sent as one array
+MAX_DIMS = 8  # of an encoded array
 _HEADER = struct.Struct(">I")
 
 
@@ -137,7 +138,7 @@ def decode_array(message: Any) -> np.ndarray:
         raise WireError("not an encoded array")
     dtype = {"int64": "<i8", "float64": "<f8"}.get(message.get("dtype"))  # type: ignore[arg-type]
     shape = message.get("shape")
-    if dtype is None or not isinstance(shape, list) or len(shape) > 8:
+    if dtype is None or not isinstance(shape, list) or len(shape) > MAX_DIMS:
         raise WireError("bad array header")
     if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape):
         raise WireError("bad array shape")

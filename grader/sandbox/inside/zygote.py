@@ -14,6 +14,7 @@ import json
 import os
 import resource
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -166,8 +167,8 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     _close_other_fds({sock_fd})
-    pid_one = config["mode"] == "bubblewrap"
-    if pid_one:
+    own_namespace = config["mode"] == "bubblewrap"
+    if own_namespace:
         _mount("none", "/", "", MS_REC | MS_PRIVATE, "")
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={limits['scratch_mb']}m,mode=1777,nr_inodes=4096")
@@ -192,7 +193,7 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     sock = socket.socket(fileno=sock_fd)
     first = wire.recv(sock)
-    harness.serve_submission(sock, list(first.get("units", [])), pid_one, own_uid=uid is not None,
+    harness.serve_submission(sock, list(first.get("units", [])), own_namespace, own_uid=uid is not None,
                              output_limit=int(limits.get("output_kb", 64)) * 1024)
 
 
@@ -204,14 +205,15 @@ class Live:
     target: int  # the pid to kill: the init of its namespace, or the leader of its group
     scratch: str | None = None  # its scratch folder (fallback)
     uid: int | None = None  # its uid (when started as root)
+    report: int = -1  # bubblewrap: where the namespace's init writes how the submission's process ended
 
 
 _home: list[int] = []  # this process's own PID namespace, to come back to after each submission's
 
 
 def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
-    """Start one submission's process as a child of this one (the init of its own PID namespace
-    under bubblewrap); it isolates itself, then waits for the code to load."""
+    """Start one submission's process: a child of this one (fallback), or the child of the init
+    of a PID namespace of its own (bubblewrap). It isolates itself, then waits for the code."""
     scratch = None
     uid = _submission_uid()
     isolated = config["mode"] == "bubblewrap"
@@ -229,16 +231,22 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
         except OSError as error:  # no submission then: the grader reads why on its output
             _set_up_failed(out_fd, error)
             return Live(0, scratch, uid)
+    report_r, report_w = os.pipe() if isolated else (-1, -1)
     try:
         pid = os.fork()
     except BaseException:
         _come_home(isolated)
+        for fd in (report_r, report_w):
+            if fd >= 0:
+                os.close(fd)
         raise
     if pid == 0:
         code = 0
         try:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             if isolated:
+                os.close(report_r)
+                _be_init(report_w)  # returns in the submission's process only
                 _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
             _become_submission(sock_fd, out_fd, limits, scratch, uid)
         except BaseException as error:
@@ -246,7 +254,38 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
             code = 70
         os._exit(code)
     _come_home(isolated)
-    return Live(pid, scratch, uid)
+    if isolated:
+        os.close(report_w)
+    return Live(pid, scratch, uid, report_r)
+
+
+def _be_init(report_w: int) -> None:
+    """The init of the submission's PID namespace forks the submission's process, then only reaps
+    (orphans included) until that process ends, writes how it ended and exits, which ends the
+    namespace. The submission's process is not the init itself: the kernel would ignore the
+    signals it sends itself, and the part it serves last would outlive an os.kill(os.getpid())."""
+    inner = os.fork()
+    if inner == 0:
+        os.close(report_w)
+        return
+    _close_other_fds({report_w})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # no handler: the kernel keeps the namespace's signals from its init
+    status = -1
+    while True:
+        try:
+            pid, raw = os.wait()
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            break
+        if pid == inner:
+            status = os.waitstatus_to_exitcode(raw)
+            break
+    try:
+        os.write(report_w, f"{status}\n".encode())
+    except OSError:
+        pass
+    os._exit(0)
 
 
 def _set_up_failed(out_fd: int, error: BaseException) -> None:
@@ -267,6 +306,10 @@ def _come_home(isolated: bool) -> None:
 def _exit_status(live: Live, exited: dict[int, int], seconds: float = 0.5) -> int | None:
     """How the submission's process ended (an exit code, or minus the signal), if it did within
     `seconds`: the grader asks when the process closed its channel in the middle of a session."""
+    if live.report >= 0:
+        ready, _, _ = select.select([live.report], [], [], seconds)
+        line = os.read(live.report, 32).decode("ascii", "replace").strip() if ready else ""
+        return int(line) if line.lstrip("-").isdigit() else None
     deadline = time.monotonic() + seconds
     while live.target not in exited and time.monotonic() < deadline:
         harness.reap(exited)
@@ -355,6 +398,9 @@ def main() -> None:
 
 
 def _kill(started: Live, live: dict[str, Live]) -> None:
+    if started.report >= 0:
+        os.close(started.report)
+        started.report = -1
     if started.target <= 0:
         return
     for kill in (os.killpg, os.kill):
