@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.batch.rows import Row, format_score
@@ -74,6 +75,7 @@ def feedback_markdown(result: SubmissionResult | None, *, name: str, title: str 
 def write_feedback(rows: Sequence[Row], directory: Path, *, title: str = "Feedback") -> dict[str, Path]:
     """Write `<directory>/<student_key>.md` for every row; return the file written for each student key."""
     written: dict[str, Path] = {}
+    texts: dict[Path, str] = {}
     taken: set[str] = set()
     for row in rows:
         filename = feedback_filename(row.key)
@@ -82,8 +84,11 @@ def write_feedback(rows: Sequence[Row], directory: Path, *, title: str = "Feedba
             filename, n = f"{stem}-{n}.md", n + 1
         taken.add(filename)
         name = row.display_name or row.key
-        text = feedback_markdown(row.result, name=name, title=title)
         path = directory / filename
-        atomic_write_text(path, text)
+        texts[path] = feedback_markdown(row.result, name=name, title=title)
         written[row.key] = path
+    directory.mkdir(parents=True, exist_ok=True)
+    # A class's files are written side by side: each waits for the disk (fsync) on its own.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(atomic_write_text, texts, texts.values()))
     return written
