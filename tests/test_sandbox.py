@@ -310,6 +310,18 @@ def test_the_final_session_ends_as_a_fork_does(proc: SubmissionProcess, name: st
     assert _value(proc, "ok", 2.0) == 3.0
 
 
+def test_a_timer_set_while_loading_never_fires_later(box: Sandbox) -> None:
+    extra = "import signal\n_timer = signal.setitimer(signal.ITIMER_REAL, 0.2)\n"
+    process = box.open([{"label": "submission.py", "source": CODE + extra}], LIMITS)
+    try:
+        assert process.load_problem is None, process.load_problem
+        time.sleep(0.4)  # past the timer: the loaded process is still there, as in every mode
+        assert _value(process, "count") == 1
+        assert process.alive
+    finally:
+        process.close()
+
+
 @pytest.mark.parametrize("extra, expected", [
     # a thread started while loading would keep running in the loaded process: a fork instead
     ("import _thread\n_started = _thread.start_new_thread(time.sleep, (3,))\n", 1.0),

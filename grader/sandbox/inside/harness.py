@@ -465,6 +465,10 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_names
     sys.stdout = _BoundedWriter(1, output_limit)
     sys.stderr = _BoundedWriter(2, output_limit)
     namespace, notes = load(units)
+    # A timer the loading set would end this process later, in the middle of some part (a fork
+    # starts without timers, this process would not): the loading is over, so are its timers.
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        signal.setitimer(timer, 0)
     # Everything alive now is shared with each session's fork: frozen, the sessions' garbage
     # collections never walk (and so never copy) those pages. The loading's own garbage goes first.
     gc.collect()
@@ -510,11 +514,8 @@ def _fresh() -> bool:
 
 def _serve_last(sock: socket.socket, namespace: dict[str, Any]) -> None:
     """The last session, served by the loaded process itself and then its end: nothing runs here
-    after it, so it needs no fork of its own (one fork fewer per submission). It starts as a
-    fork would: without the timers the loading set."""
+    after it, so it needs no fork of its own (one fork fewer per submission)."""
     try:
-        for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-            signal.setitimer(timer, 0)
         Session(sock, namespace).serve()
         wire.send(sock, {"op": "session_end", "status": 0})
     finally:
