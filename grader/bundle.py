@@ -1,99 +1,66 @@
 """The folder handed out to students: the stubs, the grader and what its self-check needs, nothing more.
 
-    python -m grader.bundle OUTDIR [--spec SPEC]
+    python -m grader.bundle OUTDIR [--assignment EXERCISE]
 
-It holds the `grader` package, and the exercise's folder with its stub and notebook, its
-spec (without the path to the reference), its checks module, the self-check's stored numbers
-and the misconception catalogue without its expressions (they reveal the right answer). It
-never holds the reference solution, the expressions, or anything the official grade draws
-and compares against. A test builds it and inspects every file.
+It holds the `grader` package, and the exercise's folder with its stubs, its spec without the
+mistakes' code and without the path to the reference, and the self-check's build (numbers on
+inputs of its own). It never holds the reference solution, a mistake's code, or the official
+build. A test builds it and inspects every file. In the folder, a student runs:
 
-In the folder, a student runs:
-
-    python -m grader.cli --self-check assignments/linreg/linreg.py [--lang ko|en]
+    python -m grader.cli --self-check assignments/<exercise>/<stub> [--lang ko|en]
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.errors import GraderError, SpecError
-from grader.spec import AssignmentSpec, load_spec
+import tomli_w
+
+from grader.errors import GraderError
+from grader.messages import LANGUAGES, t, use
+from grader.spec import AssignmentSpec, load_spec, public_table
 
 GRADER = Path(__file__).resolve().parent
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 
-README = """\
-Self-check / 자가 점검
-======================
 
-Check your work on the three TODOs before you hand it in:
-제출하기 전에 세 TODO를 점검하세요:
-
-    python -m grader.cli --self-check {stub} --lang en
-    python -m grader.cli --self-check {stub} --lang ko
-
-In the notebook / 노트북에서:
-
-    import sys; sys.path.insert(0, "<this folder / 이 폴더>")
-    from grader.notebook import check
-    check()
-
-The self-check works without the reference solution. The official grade may run more checks.
-자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.
-"""
-
-
-def strip_expressions(text: str) -> str:
-    """misconceptions.toml without its `expr` lines (each must fit on one line)."""
-    stripped = "\n".join(line for line in text.splitlines() if not re.match(r"\s*expr\s*=", line)) + "\n"
-    table = tomllib.loads(stripped)
-    for part in table.values():
-        for entry in part.get("misconceptions", []) if isinstance(part, dict) else []:
-            if "expr" in entry:
-                raise SpecError("misconceptions.toml: an expr that spans several lines cannot be stripped")
-    return stripped
-
-
-def strip_reference(text: str) -> str:
-    """The spec without the path to the reference solution."""
-    return "\n".join(line for line in text.splitlines() if not re.match(r"\s*reference\s*=", line)) + "\n"
+def readme(spec: AssignmentSpec, stub: str) -> str:
+    """The bundle's README, in every language, with the exercise's own title and functions."""
+    functions = ", ".join(dict.fromkeys(part.function for part in spec.parts))
+    notebook = str(Path(stub).with_suffix(".ipynb"))
+    sections = []
+    for lang in LANGUAGES:
+        with use(lang):
+            sections.append(t("bundle.readme", title=spec.title.get(lang), stub=stub, notebook=notebook,
+                              functions=functions))
+    return "\n\n".join(sections) + "\n"
 
 
 def build_bundle(outdir: Path, spec: AssignmentSpec) -> Path:
     """Write the student folder to `outdir` (which must not exist yet, or be empty)."""
-    from grader.selfcheck import data_path
+    from grader.build import build_file, load_build
 
+    load_build(spec, "self-check")  # refuse a missing or stale self-check build
     outdir = Path(outdir)
     if outdir.exists() and any(outdir.iterdir()):
         raise GraderError(f"{outdir}: exists and is not empty")
     outdir.mkdir(parents=True, exist_ok=True)
     shutil.copytree(GRADER, outdir / "grader", ignore=_IGNORED)
-    section = spec.data.get("selfcheck", {})
     exercise = outdir / "assignments" / spec.directory.name
-    exercise.mkdir(parents=True)
+    (exercise / "build").mkdir(parents=True)
     shutil.copy2(spec.stub, exercise / spec.stub.name)
-    for extra in sorted(spec.directory.glob(spec.stub.stem + ".ipynb")):
-        shutil.copy2(extra, exercise / extra.name)
-    shutil.copy2(spec.checks_module, exercise / spec.checks_module.name)
-    spec_file = spec.directory / "spec.toml"
-    (exercise / "spec.toml").write_text(strip_reference(spec_file.read_text(encoding="utf-8")), encoding="utf-8")
-    data = data_path(spec)
-    if not data.is_file():
-        raise SpecError(f"{data}: missing; run python -m grader.selfcheck build first")
-    shutil.copy2(data, exercise / data.name)
-    catalogue = spec.directory / str(section.get("misconceptions", "misconceptions.toml"))
-    if catalogue.is_file():
-        (exercise / catalogue.name).write_text(strip_expressions(catalogue.read_text(encoding="utf-8")),
-                                               encoding="utf-8")
-    stub = (exercise / spec.stub.name).relative_to(outdir)
-    (outdir / "README.txt").write_text(README.format(stub=stub.as_posix()), encoding="utf-8")
+    notebook = spec.stub.with_suffix(".ipynb")
+    if notebook.is_file():
+        shutil.copy2(notebook, exercise / notebook.name)
+    header = "# The exercise as the self-check needs it (written by grader.bundle; no reference, no mistake's code).\n"
+    (exercise / "spec.toml").write_text(header + tomli_w.dumps(public_table(spec.table)), encoding="utf-8")
+    shutil.copy2(build_file(spec, "self-check"), exercise / "build" / build_file(spec, "self-check").name)
+    stub = (exercise / spec.stub.name).relative_to(outdir).as_posix()
+    (outdir / "README.txt").write_text(readme(spec, stub), encoding="utf-8")
     return outdir
 
 
@@ -102,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m grader.bundle", description="Write the student folder.")
     parser.add_argument("outdir", type=Path)
-    parser.add_argument("--spec", type=Path, default=None)
+    parser.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None)
     args = parser.parse_args(argv)
     try:
         written = build_bundle(args.outdir, load_spec(args.spec or default_spec()))

@@ -30,8 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grade", description="Grade a .py or .ipynb submission of an exercise.")
     parser.add_argument("submission", type=Path, help="the student's .py or .ipynb file")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    parser.add_argument("--spec", type=Path, default=None,
-                        help="the assignment's spec.toml (default: the linear-regression exercise)")
+    parser.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None,
+                        help="the exercise: its folder or its spec.toml (default: the one this grader ships)")
     parser.add_argument("--verbose", action="store_true", help="list passed checks too")
     parser.add_argument("--self-check", dest="self_check", action="store_true",
                         help="check your own work without the reference solution (the official grade may run more "
@@ -68,11 +68,9 @@ def _grade(args: argparse.Namespace) -> SubmissionResult:
     try:
         spec = load_spec(args.spec or default_spec())
         if args.self_check:
-            from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
-
-            selfcheck = load_selfcheck_assignment(spec)
+            assignment = load_assignment(spec, "self-check")
             sandbox.pin(_one_cpu())
-            return grade_selfcheck(args.submission, selfcheck, sandbox)
+            return grade_path(args.submission, assignment, sandbox)
         if spec.reference is None or not spec.reference.is_file():
             raise UsageError(t("cli.no_reference"))
         assignment = load_assignment(spec)
@@ -106,6 +104,19 @@ def _language(argv: Sequence[str]) -> str:
     return default_language()
 
 
+def _without_lang(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--lang":
+            skip = True
+        elif not arg.startswith("--lang="):
+            out.append(arg)
+    return out
+
+
 def _error_json(message: str) -> dict[str, object]:
     return {"score": 0, "max_score": 0, "parts": [], "error": message}
 
@@ -116,12 +127,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         from grader.batch.command import main as batch_main
 
         return batch_main(argv)
+    if argv and argv[0] in ("new", "assign", "build"):
+        with use(_language(argv)):
+            return _authoring(argv)
     with use(_language(argv)):
         try:
             return _single(argv)
         except BrokenPipeError:  # `grade x.py | head`: the reader left; the exit code still tells
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return EXIT_POINTS_MISSING
+
+
+def _authoring(argv: list[str]) -> int:
+    from grader.authoring.commands import main as authoring_main
+
+    try:
+        return authoring_main(_without_lang(argv))
+    except GraderError as error:
+        print(t("cli.prefix", message=error.message), file=sys.stderr)
+        return error.exit_code
 
 
 def _single(argv: list[str]) -> int:

@@ -3,6 +3,7 @@
 Checks, the terminal and HTML reports and the CLI call `t(key, **params)`; the language is
 the one chosen with `use(lang)` (the CLI sets it from `--lang` or the locale), English when
 nothing chose one. A test checks that every key has both languages and the same parameters.
+The words of an exercise (its titles, its mistakes, its hints) live in its spec, not here.
 """
 
 from __future__ import annotations
@@ -93,110 +94,102 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "유한한 숫자가 나와야 할 곳에서 무한대를 반환했습니다",
     },
     "value.not_two_numbers": {"en": "did not return two numbers", "ko": "두 개의 숫자를 반환하지 않았습니다"},
-    # ------------------------------------------------------------ Loss
-    "loss.at_checkpoint": {
-        "en": "at the document's checkpoint {iteration}, {call} {problem}",
-        "ko": "문서의 {iteration}번째 출력 지점에서 {call} {problem}",
+    "value.wrong_shape": {
+        "en": "returned an array of shape {shape}; expected shape {expected}",
+        "ko": "모양이 {shape}인 배열을 반환했습니다. 모양은 {expected}이어야 합니다",
     },
-    "loss.fixed_inputs": {
-        "en": "{call} {problem}",
-        "ko": "{call} {problem}",
+    "value.not_a_tuple": {
+        "en": "returned {value}; expected a tuple of {count} values",
+        "ko": "{value}을(를) 반환했습니다. 값 {count}개로 된 튜플이어야 합니다",
     },
-    "loss.prop.negative": {
-        "en": "{call} returned {got}, a negative number: an average of squares is never negative",
-        "ko": "{call}이(가) 음수 {got}을(를) 반환했습니다. 제곱의 평균은 음수가 될 수 없습니다",
+    "value.tuple_length": {
+        "en": "returned {count} values; expected {expected}",
+        "ko": "값 {count}개를 반환했습니다. {expected}개여야 합니다",
     },
-    "loss.prop.zero": {
-        "en": "{call} returned {got} although every prediction equals its target (f_x == y): the loss must be 0",
-        "ko": "모든 예측값이 실제값과 같은데 (f_x == y) {call}이(가) {got}을(를) 반환했습니다. 손실은 0이어야 합니다",
+    "value.item": {"en": "its item {index} {problem}", "ko": "{index}번째 항목이 {problem}"},
+    "value.float32": {
+        "en": "your answer is float32, which keeps about 7 digits: compute in float64",
+        "ko": "답이 float32라서 유효 숫자가 7자리 정도뿐입니다. float64로 계산하세요",
     },
-    "loss.prop.shift": {
-        "en": "{call} returned {got}, but when every prediction is off by exactly c = {c} the loss is c² = {expected}",
-        "ko": "{call}이(가) {got}을(를) 반환했지만, 모든 예측값이 정확히 c = {c}만큼 어긋나면 손실은 "
-              "c² = {expected}이어야 합니다",
+    # ------------------------------------------------------------ check kinds
+    "cases.failed": {
+        "en": "case {case} of {count}: {call} {problem}",
+        "ko": "{count}개 중 {case}번째 경우: {call} {problem}",
     },
-    "loss.prop.concat": {
-        "en": "the loss of two sets of samples together is the size-weighted mean of their losses: "
-              "Loss on the {n1} + {n2} samples returned {got}; from the two parts ({l1} and {l2}) "
-              "it should be {expected}",
-        "ko": "두 표본 묶음을 합친 손실은 각 손실의 크기 가중 평균이어야 합니다: {n1} + {n2}개 표본에서 "
-              "Loss는 {got}을(를) 반환했지만, 두 부분의 손실({l1}, {l2})로부터 {expected}이어야 합니다",
+    "trajectory.at_step": {
+        "en": "at step {step}, {call} {problem}",
+        "ko": "{step}번째 단계에서 {call} {problem}",
     },
-    # ------------------------------------------------------------ gradient_descent
-    "grad.at_iteration": {
-        "en": "at iteration {iteration}, {call} {problem}",
-        "ko": "{iteration}번째 반복에서 {call} {problem}",
+    "trajectory.left": {
+        "en": "with your {function} and the update ({names}) ← ({names}) − rate·answer, the path leaves the "
+              "expected one",
+        "ko": "작성한 {function}와(과) 업데이트 ({names}) ← ({names}) − 학습률·답으로 계산한 경로가 기대한 경로와 "
+              "달라집니다",
     },
-    "grad.document_path": {
-        "en": "with your gradient_descent and the update w ← w − lr·gd, the weights leave the document's "
-              "trajectory",
-        "ko": "작성한 gradient_descent와 업데이트 w ← w − lr·gd로 계산한 가중치가 문서의 출력과 달라집니다",
+    "trajectory.first_diverging": {
+        "en": "first diverging checkpoint: step {step}: {mine}; {label} {names} = {expected}",
+        "ko": "처음으로 달라지는 지점: {step}번째 단계: {mine}. {label} {names} = {expected}",
     },
-    "grad.prop.finite_difference": {
-        "en": "{call} returned {got}, but the slope of your own (correct) Loss at these weights, measured "
-              "numerically, is {expected}",
-        "ko": "{call}이(가) {got}을(를) 반환했지만, 이 가중치에서 (올바르게 작성한) Loss의 기울기를 수치적으로 "
-              "재어 보면 {expected}입니다",
-    },
-    "grad.prop.skipped": {
-        "en": "(the comparison with the slope of your Loss was skipped: your Loss is not correct yet)",
-        "ko": "(Loss가 아직 올바르지 않아 Loss의 기울기와의 비교는 건너뛰었습니다)",
-    },
-    # ------------------------------------------------------------ trajectory table
-    "table.first_diverging": {
-        "en": "first diverging checkpoint: iteration {iteration}: {mine}; the document prints {w0}, {w1}",
-        "ko": "처음으로 달라지는 출력 지점: {iteration}번째: {mine}. 문서에는 {w0}, {w1}이(가) 출력되어 있습니다",
-    },
-    "table.first_diverging_expected": {
-        "en": "first diverging checkpoint: iteration {iteration}: {mine}; expected {w0}, {w1}",
-        "ko": "처음으로 달라지는 출력 지점: {iteration}번째: {mine}. 기대값은 {w0}, {w1}입니다",
-    },
-    "table.weights": {"en": "w0, w1 = {w0}, {w1}", "ko": "w0, w1 = {w0}, {w1}"},
+    "table.step": {"en": "step", "ko": "단계"},
+    "table.yours": {"en": "your {names}", "ko": "내 {names}"},
+    "table.expected": {"en": "expected", "ko": "기대값"},
     "table.not_reached": {"en": "not reached", "ko": "도달하지 못함"},
-    "table.iteration": {"en": "iteration", "ko": "반복"},
-    "table.yours": {"en": "your w0, w1", "ko": "내 w0, w1"},
-    "table.document": {"en": "document's w0, w1", "ko": "문서의 w0, w1"},
-    "table.expected": {"en": "expected w0, w1", "ko": "기대 w0, w1"},
     "table.marker": {"en": "← first difference", "ko": "← 처음 달라지는 곳"},
-    # ------------------------------------------------------------ the update
-    "update.main_problem": {"en": "main() {problem}", "ko": "main()이(가) {problem}"},
-    "update.non_scalar": {
-        "en": "w0 and w1 became arrays instead of numbers: update each weight with its own entry of gd "
-              "(gd[0] for w0, gd[1] for w1)",
-        "ko": "w0과 w1이 숫자가 아니라 배열이 되었습니다. 각 가중치는 gd의 해당 성분으로 업데이트하세요 "
-              "(w0에는 gd[0], w1에는 gd[1])",
+    "driver.problem": {"en": "{driver}() {problem}", "ko": "{driver}()이(가) {problem}"},
+    "driver.unreadable": {
+        "en": "the calls of {function} could not be read; this check cannot pass",
+        "ko": "{function} 호출 기록을 읽을 수 없습니다. 이 검사는 통과할 수 없습니다",
     },
-    "update.calls": {
-        "en": "main() called gradient_descent {calls} times; expected exactly once per iteration "
-              "({iterations} times), and both weights updated from that one gradient",
-        "ko": "main()이 gradient_descent를 {calls}번 호출했습니다. 반복마다 정확히 한 번씩 (총 {iterations}번) "
-              "호출하고, 그 하나의 gradient로 두 가중치를 모두 업데이트해야 합니다",
+    "driver.too_many_calls": {
+        "en": "{driver}() called {function} {calls} times, far more than it should",
+        "ko": "{driver}()이(가) {function}을(를) {calls}번이나 호출했습니다. 너무 많습니다",
     },
-    "update.start": {
-        "en": "the weights start at {start}; expected [0, 0]",
-        "ko": "가중치가 {start}에서 시작합니다. [0, 0]에서 시작해야 합니다",
+    "driver.argument": {
+        "en": "at call {call} of {function}, {param} = {got}; the given code passes {param} = {expected}",
+        "ko": "{function}의 {call}번째 호출에서 {param} = {got}입니다. 주어진 코드대로라면 {param} = {expected}입니다",
     },
-    "update.step": {
-        "en": "with gd = {gd}, update {step} took (w0, w1) from {before} to {after}; expected {expected} "
-              "(w ← w − lr·gd with lr = {lr})",
-        "ko": "gd = {gd}일 때 {step}번째 업데이트가 (w0, w1)을 {before}에서 {after}(으)로 바꿨습니다. "
-              "기대값은 {expected}입니다 (w ← w − lr·gd, lr = {lr})",
+    "driver.never_called": {
+        "en": "{driver}() never called {function}; with the given code it calls it {expected} times",
+        "ko": "{driver}()이(가) {function}을(를) 한 번도 호출하지 않았습니다. 주어진 코드대로라면 {expected}번 "
+              "호출합니다",
     },
-    "update.script_one": {
-        "en": "main() with gradient_descent always returning {shown}",
-        "ko": "gradient_descent가 항상 {shown}을(를) 반환할 때 main()",
+    "driver.calls": {
+        "en": "{driver}() called {function} {calls} times; with the given code it calls it {expected} times",
+        "ko": "{driver}()이(가) {function}을(를) {calls}번 호출했습니다. 주어진 코드대로라면 {expected}번 호출합니다",
     },
-    "update.script_many": {
-        "en": "main() with gradient_descent returning {shown} in turn",
-        "ko": "gradient_descent가 {shown}을(를) 차례로 반환할 때 main()",
+    "driver.returned": {"en": "{driver}() {problem}", "ko": "{driver}()이(가) {problem}"},
+    "driver.printed": {
+        "en": "{driver}() printed line {line} as “{got}”; expected the numbers of “{expected}”",
+        "ko": "{driver}()이(가) {line}번째 줄을 “{got}”(으)로 출력했습니다. “{expected}”의 숫자가 나와야 합니다",
     },
-    "update.counterexample": {"en": "{setting}: {problem}", "ko": "{setting}: {problem}"},
+    "driver.script_one": {
+        "en": "{function} always returning {shown}",
+        "ko": "{function}이(가) 항상 {shown}을(를) 반환할 때",
+    },
+    "driver.script_many": {
+        "en": "{function} returning {shown} in turn",
+        "ko": "{function}이(가) {shown}을(를) 차례로 반환할 때",
+    },
+    "driver.replay": {
+        "en": "{function} answering as the reference does",
+        "ko": "{function}이(가) 정답 코드처럼 답할 때",
+    },
+    "driver.reference": {
+        "en": "{function} answered by the reference",
+        "ko": "{function}의 답을 정답 코드가 계산할 때",
+    },
+    "driver.setting": {"en": "{driver}() with {stand_ins}", "ko": "{stand_ins}의 {driver}()"},
+    "driver.counterexample": {"en": "{setting}: {problem}", "ko": "{setting}: {problem}"},
     # ------------------------------------------------------------ misconceptions
     "misconception.named": {
         "en": "This looks like a known mistake: {name}. Look again at {formula}.",
         "ko": "자주 하는 실수로 보입니다: {name}. 다시 확인할 곳: {formula}.",
     },
     "misconception.example": {"en": "For example: {example}", "ko": "예: {example}"},
+    "misconception.named_no_hint": {
+        "en": "This looks like a known mistake: {name}.",
+        "ko": "자주 하는 실수로 보입니다: {name}.",
+    },
     "misconception.label": {"en": "mistake", "ko": "실수"},
     # ------------------------------------------------------------ reports
     "report.self_check": {"en": "self-check", "ko": "자가 점검"},
@@ -234,65 +227,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cli.prefix": {"en": "grade: {message}", "ko": "grade: {message}"},
     "notebook.nothing": {
-        "en": "No code to check yet: run the cells that define Loss, gradient_descent and main first.",
-        "ko": "아직 점검할 코드가 없습니다. 먼저 Loss, gradient_descent, main을 정의한 셀을 실행하세요.",
+        "en": "No code to check yet: run the cells that define {functions} first.",
+        "ko": "아직 점검할 코드가 없습니다. 먼저 {functions}을(를) 정의한 셀을 실행하세요.",
     },
-    # ------------------------------------------------------------ titles of the linreg exercise
-    "part.Loss": {"en": "1. Loss(f_x, y): the mean squared error", "ko": "1. Loss(f_x, y): 평균 제곱 오차 (MSE)"},
-    "part.gradient_descent": {
-        "en": "2. gradient_descent(w0, w1, X, y): the gradient of the MSE",
-        "ko": "2. gradient_descent(w0, w1, X, y): MSE의 gradient",
+    "bundle.readme": {
+        "en": "Self-check: {title}\n\nCheck your work ({functions}) before you hand it in, from this folder:\n\n"
+              "    python -m grader.cli --self-check {stub} --lang en\n\n"
+              "or, in the notebook {notebook}, in a cell of its own:\n\n"
+              "    import sys; sys.path.insert(0, \"<this folder>\")\n"
+              "    from grader import check; check(lang=\"en\")\n\n"
+              "The self-check works without the reference solution. The official grade may run more checks.",
+        "ko": "자가 점검: {title}\n\n제출하기 전에 이 폴더에서 작성한 코드({functions})를 점검하세요:\n\n"
+              "    python -m grader.cli --self-check {stub} --lang ko\n\n"
+              "또는 노트북 {notebook}의 새 셀에서:\n\n"
+              "    import sys; sys.path.insert(0, \"<이 폴더>\")\n"
+              "    from grader import check; check(lang=\"ko\")\n\n"
+              "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.",
     },
-    "part.update": {"en": "3. The weight update in main()", "ko": "3. main()의 가중치 업데이트"},
-    "title.loss-trajectory": {
-        "en": "Loss at the document's ten checkpoints",
-        "ko": "문서의 10개 출력 지점에서의 Loss",
-    },
-    "title.loss-property": {
-        "en": "Loss on generated inputs (Hypothesis, against the reference)",
-        "ko": "생성된 입력에서의 Loss (Hypothesis, 정답과 비교)",
-    },
-    "title.gradient-trajectory": {
-        "en": "the document's trajectory with your gradient_descent",
-        "ko": "작성한 gradient_descent로 재현한 문서의 학습 과정",
-    },
-    "title.gradient-property": {
-        "en": "gradient_descent on generated inputs (Hypothesis, against the reference)",
-        "ko": "생성된 입력에서의 gradient_descent (Hypothesis, 정답과 비교)",
-    },
-    "title.update-trajectory": {
-        "en": "main() reproduces the document's trajectory",
-        "ko": "main()이 문서의 학습 과정을 재현하는지",
-    },
-    "title.update-property": {
-        "en": "every update step on generated gradients (Hypothesis)",
-        "ko": "생성된 gradient에서의 모든 업데이트 단계 (Hypothesis)",
-    },
-    "title.self-loss-trajectory": {
-        "en": "Loss at the document's ten checkpoints",
-        "ko": "문서의 10개 출력 지점에서의 Loss",
-    },
-    "title.self-loss-values": {
-        "en": "Loss on fixed inputs and its properties (≥ 0, zero when f_x == y, shift by c gives c², "
-              "weighted mean of two sets)",
-        "ko": "고정 입력에서의 Loss와 성질 (≥ 0, f_x == y이면 0, c만큼 이동하면 c², 두 묶음의 가중 평균)",
-    },
-    "title.self-gradient-trajectory": {
-        "en": "the document's trajectory with your gradient_descent",
-        "ko": "작성한 gradient_descent로 재현한 문서의 학습 과정",
-    },
-    "title.self-gradient-values": {
-        "en": "gradient_descent on fixed inputs, and against the slope of your own Loss",
-        "ko": "고정 입력에서의 gradient_descent, 그리고 작성한 Loss의 기울기와의 비교",
-    },
-    "title.self-update-run": {
-        "en": "main() over all 1000 iterations with fixed gradients",
-        "ko": "고정된 gradient로 1000번 반복하는 main()",
-    },
-    "title.self-update-property": {
-        "en": "every update step on generated gradients (Hypothesis)",
-        "ko": "생성된 gradient에서의 모든 업데이트 단계 (Hypothesis)",
-    },
+    "cli.build_wrote": {"en": "wrote {path}", "ko": "{path}을(를) 썼습니다"},
+    "cli.warning": {"en": "warning: {message}", "ko": "경고: {message}"},
 }
 
 
@@ -331,12 +284,6 @@ def t(key: str, lang: str | None = None, **params: object) -> str:
     entry = MESSAGES[key]
     text = entry.get(normalize(lang) if lang else current()) or entry[DEFAULT]
     return text.format(**params) if params else text
-
-
-def title(key: str, fallback: str, lang: str | None = None) -> str:
-    """The spec's title in English; in another language the catalogue's (`part.<name>`, `title.<check id>`)."""
-    lang = normalize(lang) if lang else current()
-    return t(key, lang) if lang != DEFAULT and key in MESSAGES else fallback
 
 
 def placeholders(text: str) -> set[str]:

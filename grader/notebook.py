@@ -128,18 +128,20 @@ def _check_html(check: CheckResult) -> str:
            f'<pre style="white-space: pre-wrap">{e(check.feedback)}</pre>']
     rows = check.details.get("checkpoints") if isinstance(check.details, dict) else None
     if rows:
-        other = t("table.expected") if check.details.get("against") == "expected" else t("table.document")
+        names = ", ".join(check.details.get("names", []))
+        other = f"{check.details.get('expected_label', '')} {names}"
         first = check.details.get("first_diverging")
         out.append('<table style="border-collapse: collapse"><tr>'
-                   f"<th>{e(t('table.iteration'))}</th><th>{e(t('table.yours'))}</th><th>{e(other)}</th><th></th></tr>")
+                   f"<th>{e(t('table.step'))}</th><th>{e(t('table.yours', names=names))}</th><th>{e(other)}</th>"
+                   "<th></th></tr>")
         for row in rows:
-            marked = row["iteration"] == first
+            marked = row["step"] == first
             style = ' style="background:#fdd"' if marked else ""
             mine = (t("table.not_reached") if row["student"] is None
-                    else f"{row['student'][0]:.10g}, {row['student'][1]:.10g}")
-            doc = f"{row['document'][0]:.10g}, {row['document'][1]:.10g}"
+                    else ", ".join(f"{v:.10g}" for v in row["student"]))
+            expected = ", ".join(f"{v:.10g}" for v in row["expected"])
             mark = ("✔" if row["ok"] else "✘") + (f" {t('table.marker')}" if marked else "")
-            out.append(f"<tr{style}><td>{row['iteration']}</td><td>{e(mine)}</td><td>{e(doc)}</td>"
+            out.append(f"<tr{style}><td>{row['step']}</td><td>{e(mine)}</td><td>{e(expected)}</td>"
                        f"<td>{e(mark)}</td></tr>")
         out.append("</table>")
     return "\n".join(out)
@@ -155,11 +157,13 @@ def check(namespace: Mapping[str, Any] | None = None, *, source: str | None = No
 
     language = lang or default_language()
     with use(language) as language:
+        exercise = load_spec(spec or default_spec())
         code = source if source is not None else source_of(namespace if namespace is not None
                                                            else notebook_namespace())
         if not code.strip():
-            return NotebookReport(None, language, t("notebook.nothing"))
-        assignment = load_selfcheck_assignment(load_spec(spec or default_spec()))
+            functions = ", ".join(dict.fromkeys(part.function for part in exercise.parts))
+            return NotebookReport(None, language, t("notebook.nothing", functions=functions))
+        assignment = load_selfcheck_assignment(exercise)
         with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
             path = Path(folder) / "notebook.py"
             path.write_text(code, encoding="utf-8")

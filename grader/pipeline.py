@@ -3,67 +3,83 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 from grader import __version__, hypo
-from grader.checks import CheckContext, PartSession, Shared, check_function, load_checks_module, run_check
+from grader.checks import KINDS
+from grader.checks.context import CheckContext, Mode, PartSession, Shared, run_check
 from grader.errors import SpecError, SubmissionError
 from grader.load import Submission, load_submission
-from grader.messages import title
+from grader.messages import t
+from grader.reference import Reference
 from grader.results import CheckResult, PartResult, Provenance, SubmissionResult
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import Sandbox, SubmissionProcess
 from grader.spec import AssignmentSpec
+from grader.spec.kinds import check_examples
 
 
 @dataclass
 class Assignment:
-    """A spec with its checks module and reference loaded once, in the grader's process only."""
+    """An exercise ready to grade: its spec, its build's stored data, and (official grading only)
+    the reference, loaded once, in the grader's process only."""
 
     spec: AssignmentSpec
-    checks: ModuleType
-    reference: ModuleType | None
+    mode: Mode
+    stored: dict[str, Any]
+    build_digest: str
+    reference: Reference | None
     shared: Shared = field(default_factory=Shared)
 
 
-def load_assignment(spec: AssignmentSpec, *, with_reference: bool = True) -> Assignment:
-    checks = load_checks_module(spec.checks_module)
-    for part in spec.parts:
-        for check in part.checks:
-            check_function(checks, check)  # fail early on a spec naming an unknown check kind
-    reference = _load_reference(spec.reference) if with_reference and spec.reference else None
-    return Assignment(spec, checks, reference)
+def load_assignment(spec: AssignmentSpec, mode: Mode = "official",
+                    stored: dict[str, Any] | None = None) -> Assignment:
+    """The exercise and its build; the self-check never loads the reference, even where there is one."""
+    from grader.build import load_build
+
+    if stored is None:
+        stored, digest = load_build(spec, mode)
+    else:
+        digest = spec.digest if mode == "official" else spec.public_digest
+    reference = None
+    if mode == "official":
+        if spec.reference is None or not spec.reference.is_file():
+            raise SpecError(t("cli.no_reference"))
+        reference = Reference(spec.reference)
+    return Assignment(spec, mode, stored, digest, reference)
 
 
-def _load_reference(path: Path) -> ModuleType:
-    module_spec = importlib.util.spec_from_file_location("_reference_solution", path)
-    if module_spec is None or module_spec.loader is None or not path.is_file():
-        raise SpecError(f"{path}: the reference solution is missing")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
+def verify_reference(spec: AssignmentSpec, stored_by_mode: dict[Mode, dict[str, Any]]) -> None:
+    """The reference must get full marks from its own checks, officially and in the self-check."""
+    assert spec.reference is not None
+    with Sandbox() as sandbox:
+        for mode, stored in stored_by_mode.items():
+            assignment = load_assignment(spec, mode, stored)
+            result = grade_path(spec.reference, assignment, sandbox)
+            if result.error or result.score < result.max_score:
+                failed = [f"{c.id}: {c.feedback}" for p in result.parts for c in p.checks if not c.passed]
+                detail = result.error or "; ".join(failed)
+                raise SpecError(f"{spec.reference}: the reference fails its own checks ({mode}): {detail[:1500]}")
 
 
 def provenance(assignment: Assignment, sandbox: Sandbox) -> Provenance:
-    examples = {c.id: int(c.options.get("max_examples", 0)) for p in assignment.spec.parts for c in p.checks
-                if "max_examples" in c.options}
-    return Provenance(grader_version=__version__, assignment=assignment.spec.id,
-                      spec_sha256=assignment.spec.digest, hypothesis_version=hypo.hypothesis_version(),
-                      hypothesis_seed=assignment.spec.seed,
-                      hypothesis_settings={"derandomized_by_seed": True, "max_examples": examples,
-                                           "phases": ["generate", "shrink"], "database": None,
-                                           "deadline": None},
+    spec = assignment.spec
+    examples = {c.id: check_examples(c.config) for p in spec.parts for c in p.checks if check_examples(c.config)}
+    return Provenance(grader_version=__version__, assignment=spec.id, spec_sha256=assignment.build_digest,
+                      hypothesis_version=hypo.hypothesis_version(),
+                      hypothesis_seed=spec.seed if assignment.mode == "official" else spec.selfcheck_seed,
+                      hypothesis_settings={"inputs": "stored by grade build", "max_examples": examples,
+                                           "phases": ["shrink"], "database": None, "deadline": None},
                       numpy_version=sandbox.versions["numpy"], python_version=sandbox.versions["python"],
                       isolation=sandbox.isolation.mode)
 
 
 def _zero_parts(spec: AssignmentSpec, reason: str, status: str = "error") -> tuple[PartResult, ...]:
     return tuple(
-        PartResult(name=part.name, title=title(f"part.{part.name}", part.title), score=0.0, max_score=part.max_score,
-                   checks=tuple(CheckResult(id=c.id, title=title(f"title.{c.id}", c.title), status=status, score=0.0,
+        PartResult(name=part.name, title=part.title.get(), score=0.0, max_score=part.max_score,
+                   checks=tuple(CheckResult(id=c.id, title=c.title.get(), status=status, score=0.0,
                                             max_score=c.points, feedback=reason) for c in part.checks))
         for part in spec.parts)
 
@@ -81,40 +97,36 @@ def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sa
             error: str | None = f"{submission.name}: {process.load_problem}"
         else:
             error = None
-            graded: list[PartResult] = []
-            for part_index in range(len(spec.parts)):
-                passed = frozenset(p.name for p in graded if p.score == p.max_score)
-                graded.append(_grade_part(assignment, part_index, process, passed))
-            parts = tuple(graded)
+            parts = tuple(_grade_part(assignment, index, process) for index in range(len(spec.parts)))
     finally:
         process.close()
     output = process.output_text()
+    if assignment.mode == "self-check":
+        notes.insert(0, t("report.self_check_note"))
     return SubmissionResult(
         submission=str(submission.path), student=student,
         score=round(sum(p.score for p in parts), 6), max_score=spec.max_score, parts=parts, error=error,
         notes=tuple(notes), output=output, isolation_note=sandbox.isolation.note,
-        provenance=provenance(assignment, sandbox), duration_s=round(time.monotonic() - started, 4))
+        provenance=provenance(assignment, sandbox), duration_s=round(time.monotonic() - started, 4),
+        mode=assignment.mode)
 
 
-def _grade_part(assignment: Assignment, part_index: int, process: object, passed: frozenset[str]) -> PartResult:
-    from grader.sandbox.client import SubmissionProcess
-
-    assert isinstance(process, SubmissionProcess)
+def _grade_part(assignment: Assignment, part_index: int, process: SubmissionProcess) -> PartResult:
     spec = assignment.spec
     part = spec.parts[part_index]
     results = []
     sessions = PartSession(process, final=part_index == len(spec.parts) - 1)
     try:
         for check in part.checks:
-            ctx = CheckContext(spec=spec, part=part, check=check, reference=assignment.reference,
-                               shared=assignment.shared, process=process, sessions=sessions, passed_parts=passed)
-            function = check_function(assignment.checks, check)
-            seconds = float(check.options.get("seconds", spec.limits.check_seconds))
-            results.append(run_check(function, ctx, seconds))
+            ctx = CheckContext(spec=spec, part=part, check=check, mode=assignment.mode,
+                               stored=assignment.stored[check.id], reference=assignment.reference,
+                               shared=assignment.shared, process=process, sessions=sessions)
+            seconds = check.seconds or spec.limits.check_seconds
+            results.append(run_check(KINDS[check.kind].run, ctx, seconds))
     finally:
         sessions.end()
-    return PartResult(name=part.name, title=title(f"part.{part.name}", part.title),
-                      score=round(sum(r.score for r in results), 6), max_score=part.max_score, checks=tuple(results))
+    return PartResult(name=part.name, title=part.title.get(), score=round(sum(r.score for r in results), 6),
+                      max_score=part.max_score, checks=tuple(results))
 
 
 def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: str | None = None) -> SubmissionResult:
@@ -123,7 +135,9 @@ def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: st
         submission = load_submission(path)
     except SubmissionError as problem:
         failed = failed_result(path, assignment.spec, problem.message, student, sandbox)
-        return dataclasses.replace(failed, provenance=provenance(assignment, sandbox))
+        notes = (t("report.self_check_note"),) if assignment.mode == "self-check" else ()
+        return dataclasses.replace(failed, provenance=provenance(assignment, sandbox), mode=assignment.mode,
+                                   notes=notes)
     return grade_submission(submission, assignment, sandbox, student)
 
 

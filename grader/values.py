@@ -151,7 +151,7 @@ def as_vector(value: Value, size: int) -> Coerced:
 
 
 
-def _close_small(got: Any, expected: Any, rtol: float, scale: Any) -> bool | None:
+def _close_small(got: Any, expected: Any, rtol: float, scale: Any, atol: float = 0.0) -> bool | None:
     """`close` for a few finite float64 numbers (a reply's usual size) in plain floats: the same
     IEEE operations in the same order, without numpy's per-call cost. None: not such a case."""
     if not (type(got) is np.ndarray and type(expected) is np.ndarray and got.dtype == np.float64
@@ -168,20 +168,22 @@ def _close_small(got: Any, expected: Any, rtol: float, scale: Any) -> bool | Non
     mine, wanted = got.ravel().tolist(), expected.ravel().tolist()
     if not all(math.isfinite(v) for v in mine + wanted + scales):
         return None  # NaN and infinity: the general rules below
-    return all(abs(g - e) <= rtol * (abs(e) + abs(s)) for g, e, s in zip(mine, wanted, scales, strict=True))
+    return all(abs(g - e) <= rtol * (abs(e) + abs(s)) + atol for g, e, s in zip(mine, wanted, scales, strict=True))
 
 
-def close(got: np.ndarray, expected: np.ndarray, rtol: float, scale: np.ndarray | float = 0.0) -> bool:
-    """|got - expected| <= rtol * (|expected| + scale), elementwise; NaN never matches.
+def close(got: np.ndarray, expected: np.ndarray, rtol: float, scale: np.ndarray | float = 0.0,
+          atol: float = 0.0) -> bool:
+    """|got - expected| <= rtol * (|expected| + scale) + atol, elementwise; NaN matches only NaN (and an
+    infinity only the same infinity) where the expected answer has one.
 
     `scale` is the magnitude of the terms that were summed, so that rounding in a sum that
     cancels to nearly zero (np.mean vs a Python loop) is not mistaken for a wrong answer.
     """
-    small = _close_small(got, expected, rtol, scale)
-    return small if small is not None else _close_arrays(got, expected, rtol, scale)
+    small = _close_small(got, expected, rtol, scale, atol)
+    return small if small is not None else _close_arrays(got, expected, rtol, scale, atol)
 
 
-def _close_arrays(got: Any, expected: Any, rtol: float, scale: Any) -> bool:
+def _close_arrays(got: Any, expected: Any, rtol: float, scale: Any, atol: float = 0.0) -> bool:
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if got.shape != expected.shape or not np.isfinite(got).all():
@@ -193,5 +195,5 @@ def _close_arrays(got: Any, expected: Any, rtol: float, scale: Any) -> bool:
         got, expected = got[finite], expected[finite]
         scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), finite.shape)[finite]
     with np.errstate(all="ignore"):
-        bound = rtol * (np.abs(expected) + np.abs(scale))
+        bound = rtol * (np.abs(expected) + np.abs(scale)) + atol
         return bool(np.all(np.abs(got - expected) <= bound))

@@ -10,11 +10,9 @@ import pytest
 
 from grader import messages
 from grader.messages import LANGUAGES, MESSAGES, default_language, placeholders, t, use
-from grader.properties import load_catalogue
+from grader.spec import load_spec
 
-from .conftest import FIXTURES, ROOT
-
-CATALOGUE = ROOT / "assignments" / "linreg" / "misconceptions.toml"
+from .conftest import EXERCISES, FIXTURES, ROOT, SPEC_PATH
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))
@@ -32,15 +30,21 @@ def test_korean_messages_are_korean() -> None:
     assert len(hangul) >= len(MESSAGES) - 8
 
 
-def test_every_misconception_is_named_in_both_languages() -> None:
-    catalogue = load_catalogue(CATALOGUE)
-    assert set(catalogue.parts) == {"Loss", "gradient_descent", "update"}
-    for part, entries in catalogue.parts.items():
-        assert entries, part
-        for entry in entries:
-            for lang in LANGUAGES:
-                assert entry.name(lang).strip() and entry.formula(lang).strip(), (part, entry.id, lang)
-            assert entry.name("ko") != entry.name("en")
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_word_of_an_exercise_is_in_both_languages(exercise: str) -> None:
+    """Titles, mistakes and their hints: the exercise's own words, each in Korean and English."""
+    spec = load_spec(ROOT / "assignments" / exercise / "spec.toml")
+    texts = [spec.title] + [part.title for part in spec.parts] + [c.title for p in spec.parts for c in p.checks]
+    for part in spec.parts:
+        assert part.mistakes, part.name
+        for entry in part.mistakes:
+            hint = entry.hint or part.hint
+            assert hint is not None, (part.name, entry.id)
+            texts += [entry.name, hint]
+            assert entry.name.get("ko") != entry.name.get("en")
+    for text in texts:
+        assert {lang for lang, _ in text.texts} == set(LANGUAGES), text
+        assert all(words.strip() for _, words in text.texts), text
 
 
 def test_the_language_comes_from_the_locale_and_falls_back_to_english() -> None:
@@ -70,7 +74,7 @@ def test_the_cli_speaks_the_chosen_language(lang: str) -> None:
     assert run.returncode == 1, run.stderr
     expected = MESSAGES["misconception.named"][lang].split("{")[0]
     assert expected in run.stdout
-    assert MESSAGES["part.Loss"][lang] in run.stdout or lang == "en"
+    assert load_spec(SPEC_PATH).parts[0].title.get(lang) in run.stdout
 
 
 def test_the_cli_language_comes_from_the_locale() -> None:

@@ -9,13 +9,34 @@ import pytest
 
 from grader.messages import LANGUAGES, use
 from grader.pipeline import Assignment, grade_path
-from grader.properties import load_catalogue
 from grader.results import PartResult
 from grader.sandbox.client import Sandbox
+from grader.spec import MistakeSpec, load_spec
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, SPEC_PATH
 
-CATALOGUE = load_catalogue(ROOT / "assignments" / "linreg" / "misconceptions.toml")
+
+class Catalogue:
+    """The exercise's typical mistakes, as its spec declares them."""
+
+    def __init__(self) -> None:
+        self.parts = {part.name: part for part in load_spec(SPEC_PATH).parts}
+
+    def of(self, part: str) -> tuple[MistakeSpec, ...]:
+        return self.parts[part].mistakes
+
+    def find(self, part: str, ident: str) -> MistakeSpec | None:
+        return next((m for m in self.of(part) if m.id == ident), None)
+
+    def hint(self, part: str, ident: str, lang: str) -> str:
+        entry = self.find(part, ident)
+        assert entry is not None
+        hint = entry.hint or self.parts[part].hint
+        assert hint is not None
+        return hint.get(lang)
+
+
+CATALOGUE = Catalogue()
 
 # fixture mistake -> catalogue id (None: not in the catalogue, so a counterexample is expected)
 NAMED: dict[str, str | None] = {
@@ -101,10 +122,10 @@ def test_official_feedback_names_the_mistake(name: str, lang: str, assignment: A
     named = [c for c in failed if c.misconception == ident]
     assert named, [(c.id, c.misconception) for c in failed]
     for check in named:
-        assert entry.name(lang) in check.feedback
-        assert entry.formula(lang) in check.feedback
-        for expr in entry.exprs:  # the feedback names the mistake; it never prints code
-            assert expr not in check.feedback
+        assert entry.name.get(lang) in check.feedback
+        assert CATALOGUE.hint(part.name, ident, lang) in check.feedback
+        for variant in entry.variants:  # the feedback names the mistake; it never prints code
+            assert variant.expr is None or variant.expr not in check.feedback
 
 
 def test_counts_of_named_and_counterexample_fixtures() -> None:

@@ -41,7 +41,7 @@ def _over_the_wire(message: dict[str, Any]) -> Any:
 def _fields(reply: Any) -> tuple[Any, ...]:
     value = reply.value
     return (reply.kind, value.kind, value.type_name, value.dtype, value.shape, value.data.tobytes(),
-            reply.records, reply.non_scalar)
+            reply.records, reply.printed)
 
 
 @settings(max_examples=200, deadline=None)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import isolation
-from grader.sandbox.client import Callback, Reply, Sandbox, Script, SessionLost, Spy, SubmissionProcess
+from grader.sandbox.client import OWN, Reply, Sandbox, SessionLost, StandIn, SubmissionProcess
 from grader.spec import Limits
 from grader.values import numbers_of
 
@@ -180,6 +180,24 @@ def walk_with_halve():
 
 def walk_with_ghost():
     return ghost(1.0, 2.0)
+
+
+def walk_by_keywords():
+    g = halve(b=2.0, scale=1.0, a=1.0)  # keywords, in another order
+    h = halve(3.0, 4.0)  # the default scale
+    return np.concatenate([g, h])
+
+
+def walk_wrongly():
+    return halve(1.0, 2.0, 3.0, 4.0)
+
+
+def sigmoid_twice(z):
+    return sigmoid(z) + sigmoid(2 * z)
+
+
+def sigmoid(z):
+    return 0.0
 
 
 def slowly(a, b):
@@ -464,23 +482,67 @@ def test_fallback_is_forced_by_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert detected.mode == "fallback" and detected.note == isolation.FALLBACK_NOTE
 
 
-def test_stand_ins_script_spy_and_callback(proc: SubmissionProcess) -> None:
+HALVE = ("a", "b", "scale")
+
+
+def _column(reply: Reply, function: str, param: str) -> list[float]:
+    column = reply.records[function].columns[param]
+    assert column.floats is not None
+    return column.floats.tolist()
+
+
+def test_stand_ins_script_spy_and_ask(proc: SubmissionProcess) -> None:
     session = proc.session(5.0)
     try:
         scripted, spied, asked, ghost = session.run("walk_with_halve", [], [
-            {"halve": Script([np.array([1.0, 1.0])], record=(0, 1))},
-            {"halve": Spy(record=(0, 1))},
-            {"halve": Callback(lambda a, b: np.array([4 * a, 4 * b]), record=(0, 1), send=(0, 1))},
-            {"ghost": Spy()}])
-        (missing,) = session.run("walk_with_ghost", [], [{"ghost": Spy()}])
+            {"halve": StandIn("script", HALVE, values=[np.array([1.0, 1.0])])},
+            {"halve": StandIn("own", HALVE)},
+            {"halve": StandIn("ask", HALVE, answer=lambda index, args: np.array([4 * args[0], 4 * args[1]]))},
+            {"ghost": StandIn("own", ("x", "y"))}])
+        (missing,) = session.run("walk_with_ghost", [], [{"ghost": StandIn("own", ("x", "y"))}])
     finally:
         session.end()
     # each scripted answer is a fresh array: the caller's `g *= 0.5` does not change the next one
-    assert scripted.records["halve"].tolist() == [[1.0, 2.0], [0.5, 1.5], [0.0, 1.0]]
-    assert spied.records["halve"].tolist() == [[1.0, 2.0], [0.5, 1.0], [0.25, 0.5]]  # its own halve
-    assert asked.records["halve"].tolist() == [[1.0, 2.0], [-1.0, -2.0], [1.0, 2.0]]  # the grader's answers
+    assert (_column(scripted, "halve", "a"), _column(scripted, "halve", "b")) == ([1.0, 0.5, 0.0], [2.0, 1.5, 1.0])
+    assert (_column(spied, "halve", "a"), _column(spied, "halve", "b")) == ([1.0, 0.5, 0.25], [2.0, 1.0, 0.5])
+    assert (_column(asked, "halve", "a"), _column(asked, "halve", "b")) == ([1.0, -1.0, 1.0], [2.0, -2.0, 2.0])
+    assert _column(spied, "halve", "scale") == [1.0, 1.0, 1.0]  # every argument is recorded, by name
     assert ghost.kind == "returned" and ghost.value is not None
     assert missing.kind == "raised" and missing.error is not None and "ghost" in missing.error.message
+
+
+def test_a_stand_in_binds_keywords_and_defaults_as_python_does(proc: SubmissionProcess) -> None:
+    session = proc.session(5.0)
+    try:
+        (bound,) = session.run("walk_by_keywords", [], [
+            {"halve": StandIn("own", HALVE, defaults={"scale": 0.5})}])
+        (wrong,) = session.run("walk_wrongly", [], [{"halve": StandIn("own", HALVE)}])
+    finally:
+        session.end()
+    assert _column(bound, "halve", "a") == [1.0, 3.0] and _column(bound, "halve", "b") == [2.0, 4.0]
+    assert _column(bound, "halve", "scale") == [1.0, 0.5]
+    assert bound.value is not None and bound.value.data is not None
+    assert bound.value.data.tolist() == [1.0, 2.0, 1.5, 2.0]
+    assert wrong.kind == "raised" and wrong.error is not None and "takes 3 positional arguments" in wrong.error.message
+
+
+def test_an_asked_stand_in_answers_a_batch_call_by_call(proc: SubmissionProcess) -> None:
+    """`uses`: the checked function's calls of another are answered by the grader, each from its
+    own arguments; OWN lets the submission's own function answer."""
+    answers = {0: lambda z: 1.0 / (1.0 + np.exp(-z)), 1: lambda z: OWN}
+
+    def answer(index: int, args: tuple[object, ...]) -> object:
+        found = answers[index](args[0])
+        return found
+
+    stand_in = {"sigmoid": StandIn("ask", ("z",), answer=answer, record=False)}
+    session = proc.session(5.0)
+    try:
+        replies = session.map("sigmoid_twice", [(0.0,), (1.0,)], independent=True, stand_ins=stand_in)
+    finally:
+        session.end()
+    assert replies[0].value is not None and replies[0].value.scalar() == 0.5 + 0.5
+    assert replies[1].value is not None and replies[1].value.scalar() == 0.0  # the submission's own sigmoid
 
 
 def test_map_streams_unless_independent(proc: SubmissionProcess) -> None:
@@ -564,7 +626,7 @@ def test_a_sandbox_that_cannot_isolate_refuses_to_grade(monkeypatch: pytest.Monk
 
 
 def test_a_parts_checks_share_one_fork_until_one_loses_it(proc: SubmissionProcess) -> None:
-    from grader.checks import PartSession
+    from grader.checks.context import PartSession
 
     sessions = PartSession(proc)
     try:
@@ -581,17 +643,17 @@ def test_a_parts_checks_share_one_fork_until_one_loses_it(proc: SubmissionProces
 
 
 def test_a_session_left_mid_exchange_is_never_reused(proc: SubmissionProcess) -> None:
-    from grader.checks import PartSession
+    from grader.checks.context import PartSession
 
     def broken(*_: object) -> object:
-        raise RuntimeError("the grader's own bug, while answering a callback")
+        raise KeyboardInterrupt  # the grader stopped while answering a stand-in's call
 
     sessions = PartSession(proc)
     try:
         first = sessions.get(time.monotonic() + 2.0)
         assert first.call("count").value.scalar() == 1  # type: ignore[union-attr]
-        with pytest.raises(RuntimeError):
-            first.run("walk_with_halve", [], [{"halve": Callback(broken, record=(0, 1), send=(0, 1))}])
+        with pytest.raises(KeyboardInterrupt):
+            first.run("walk_with_halve", [], [{"halve": StandIn("ask", HALVE, answer=broken)}])
         assert not first.open  # its process still waits for an answer: out of step
         fresh = sessions.get(time.monotonic() + 2.0)
         assert fresh is not first and fresh.call("count").value.scalar() == 1  # type: ignore[union-attr]

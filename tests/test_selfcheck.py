@@ -11,13 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from grader.build import build_file, load_build
 from grader.messages import use
 from grader.pipeline import Assignment, grade_path
 from grader.results import SubmissionResult
 from grader.sandbox.client import Sandbox
-from grader.selfcheck import build, data_path, grade_selfcheck, load_selfcheck_assignment, render, selfcheck_spec
+from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
 from grader.spec import load_spec
 
 from .conftest import FIXTURES, ROOT, SPEC_PATH
@@ -43,28 +45,20 @@ def _full(result: SubmissionResult) -> dict[str, bool]:
 
 def test_selfcheck_never_loads_the_reference(selfcheck: Assignment) -> None:
     assert selfcheck.reference is None
-    assert selfcheck.spec.reference is None
     official = load_spec(SPEC_PATH)
     assert [(p.name, p.max_score) for p in selfcheck.spec.parts] == [(p.name, p.max_score) for p in official.parts]
 
 
 def test_the_stored_data_is_up_to_date() -> None:
     spec = load_spec(SPEC_PATH)
-    assert data_path(spec).read_text(encoding="utf-8") == render(build(spec)), \
-        "run: python -m grader.selfcheck build"
+    load_build(spec, "self-check")  # raises when the spec or the reference changed since the build
 
 
-def test_the_stored_data_holds_numbers_only() -> None:
-    data = json.loads(data_path(load_spec(SPEC_PATH)).read_text(encoding="utf-8"))
-
-    def leaves(value: object) -> list[object]:
-        if isinstance(value, dict):
-            return [leaf for key, item in value.items() if key != "about" for leaf in leaves(item)]
-        if isinstance(value, list):
-            return [leaf for item in value for leaf in leaves(item)]
-        return [value]
-
-    assert all(leaf is None or isinstance(leaf, (int, float)) for leaf in leaves(data))
+def test_the_stored_data_holds_no_code() -> None:
+    """Numbers and words only: no line of the reference, no mistake's expression."""
+    text = build_file(load_spec(SPEC_PATH), "self-check").read_text(encoding="utf-8")
+    for fragment in ("def ", "np.mean", "np.sum", "lambda", "import", "gradient0 ="):
+        assert fragment not in text
 
 
 @pytest.mark.parametrize("name", [p.name for p in HONEST])
@@ -90,7 +84,7 @@ def test_selfcheck_names_the_same_mistakes(name: str, graded: dict[str, tuple[Su
         entry = CATALOGUE.find(part, ident)
         assert entry is not None
         feedback = "\n".join(c.feedback for p in mine.parts for c in p.checks)
-        assert entry.name("en") in feedback
+        assert entry.name.get("en") in feedback
 
 
 def test_selfcheck_in_korean(selfcheck: Assignment, sandbox: Sandbox) -> None:
@@ -99,7 +93,7 @@ def test_selfcheck_in_korean(selfcheck: Assignment, sandbox: Sandbox) -> None:
     entry = CATALOGUE.find("gradient_descent", "missing_factor_2")
     assert entry is not None
     feedback = "\n".join(c.feedback for p in result.parts for c in p.checks)
-    assert entry.name("ko") in feedback and entry.formula("ko") in feedback
+    assert entry.name.get("ko") in feedback and CATALOGUE.hint("gradient_descent", "missing_factor_2", "ko") in feedback
     assert "공식 채점" in result.notes[0]
 
 
@@ -108,7 +102,7 @@ def test_a_failed_trajectory_has_the_checkpoint_table(graded: dict[str, tuple[Su
     from grader.report.terminal import render as render_terminal
 
     _, mine = graded["fail-gradient_descent__prediction_without_w0.py"]
-    check = next(c for p in mine.parts for c in p.checks if c.id == "self-gradient-trajectory")
+    check = next(c for p in mine.parts for c in p.checks if c.id == "gradient-trajectory")
     assert check.details["first_diverging"] == 100
     assert len(check.details["checkpoints"]) == 10
     text = render_terminal(mine)
@@ -171,10 +165,16 @@ def test_selfcheck_terminal_report_exit_codes_match_grade(copy_without_solutions
     assert "자가 점검" in run.stdout and "− 대신 +" in run.stdout
 
 
-def test_selfcheck_spec_keeps_parts_and_points() -> None:
-    spec = selfcheck_spec(load_spec(SPEC_PATH))
-    assert spec.max_score == load_spec(SPEC_PATH).max_score
-    assert all(c.id.startswith("self-") for p in spec.parts for c in p.checks)
+def test_the_selfcheck_runs_the_official_checks(selfcheck: Assignment, assignment: Assignment) -> None:
+    """The same checks, parts and points, on inputs of its own: nothing for the author to write twice."""
+    ids = [[c.id for c in p.checks] for p in selfcheck.spec.parts]
+    assert ids == [[c.id for c in p.checks] for p in assignment.spec.parts]
+    official, own = assignment.stored["loss-property"], selfcheck.stored["loss-property"]
+    assert len(official["examples"]) == len(own["examples"])
+    shared = [x for x in official["examples"] for y in own["examples"]
+              if all(np.array_equal(a, b) for a, b in zip(x, y, strict=True))]
+    # never the official inputs (but the all-zero ones Hypothesis tries first for every seed)
+    assert all(not np.any(np.asarray(value)) for example in shared for value in example)
 
 
 # ------------------------------------------------------------------------ check() in a notebook
@@ -213,9 +213,9 @@ def test_notebook_check_in_korean_and_with_nothing_defined() -> None:
     assert empty.result is None and "No code to check yet" in empty._repr_html_()
 
 
-def test_a_property_catches_what_the_fixed_inputs_miss(selfcheck: Assignment, sandbox: Sandbox,
-                                                        tmp_path: Path) -> None:
-    """A Loss that is right only on small inputs passes the stored values but not the two-sets property."""
+def test_a_loss_right_only_on_small_inputs_fails_the_selfcheck(selfcheck: Assignment, sandbox: Sandbox,
+                                                                  tmp_path: Path) -> None:
+    """The self-check's own drawn inputs go as far as the official ones (up to 12 samples)."""
     source = (FIXTURES / "pass__reference.py").read_text(encoding="utf-8")
     tricky = source.replace("def Loss(f_x, y):", "def Loss(f_x, y):\n    if np.size(y) > 8:\n        return 1.0\n", 1)
     assert tricky != source
@@ -224,8 +224,8 @@ def test_a_property_catches_what_the_fixed_inputs_miss(selfcheck: Assignment, sa
     result = grade_selfcheck(path, selfcheck, sandbox)
     loss = next(p for p in result.parts if p.name == "Loss")
     assert loss.score < loss.max_score
-    check = next(c for c in loss.checks if c.id == "self-loss-values")
-    assert "size-weighted mean" in check.feedback
+    check = next(c for c in loss.checks if c.id == "loss-property")
+    assert not check.passed and "returned 1.0" in check.feedback
 
 
 def test_notebook_check_inside_an_ipython_shell() -> None:
@@ -241,6 +241,6 @@ def test_notebook_check_inside_an_ipython_shell() -> None:
         report = shell.user_ns["report"]
         assert (report.score, report.max_score) == (7.0, 10.0)
         entry = CATALOGUE.find("Loss", "sum_instead_of_mean")
-        assert entry is not None and entry.name("ko") in report._repr_html_()
+        assert entry is not None and entry.name.get("ko") in report._repr_html_()
     finally:
         InteractiveShell.clear_instance()

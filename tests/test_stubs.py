@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from .conftest import EXERCISES
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE = ROOT / "assignments" / "linreg"
 STUB = EXERCISE / "linreg.py"
@@ -63,13 +65,18 @@ def test_notebook_code_cells_are_split_per_function() -> None:
     assert cells[4].startswith("if __name__ == '__main__':")
 
 
-def test_notebook_is_what_the_generator_writes() -> None:
-    spec = importlib.util.spec_from_file_location("make_notebook", EXERCISE / "make_notebook.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert NOTEBOOK.read_text(encoding="utf-8") == module.render(module.build_notebook()), \
-        "linreg.ipynb is out of date: run assignments/linreg/make_notebook.py"
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_stubs_are_what_grade_assign_writes(exercise: str) -> None:
+    """Stubs are never edited by hand: `grade assign solutions/<exercise>.py` writes both from the marked
+    reference, so the script, the notebook and the reference never drift apart."""
+    from grader.authoring.assign import parse_source, stub_code, stub_notebook
+
+    marked = parse_source(ROOT / "solutions" / f"{exercise}.py")
+    folder = ROOT / "assignments" / exercise
+    assert (folder / f"{exercise}.py").read_text(encoding="utf-8") == stub_code(marked), \
+        f"run: grade assign solutions/{exercise}.py"
+    assert (folder / f"{exercise}.ipynb").read_text(encoding="utf-8") == stub_notebook(marked, exercise), \
+        f"run: grade assign solutions/{exercise}.py"
 
 
 def test_notebook_validates() -> None:

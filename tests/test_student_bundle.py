@@ -12,11 +12,11 @@ import sys
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from grader.build import build_file
 from grader.bundle import build_bundle
-from grader.properties import load_catalogue
+from grader.plain import decode, numbers
 from grader.spec import load_spec
 
 from .conftest import FIXTURES, ROOT, SPEC_PATH
@@ -58,9 +58,12 @@ def test_the_bundle_has_what_the_self_check_needs(bundle: Path) -> None:
     names = {p.relative_to(bundle).as_posix() for p in _files(bundle)}
     for needed in ("grader/cli.py", "grader/selfcheck.py", "grader/notebook.py", "grader/messages.py",
                    "grader/sandbox/inside/harness.py", "assignments/linreg/linreg.py",
-                   "assignments/linreg/linreg.ipynb", "assignments/linreg/spec.toml", "assignments/linreg/checks.py",
-                   "assignments/linreg/selfcheck_data.json", "assignments/linreg/misconceptions.toml", "README.txt"):
+                   "assignments/linreg/linreg.ipynb", "assignments/linreg/spec.toml",
+                   "assignments/linreg/build/selfcheck.json", "README.txt"):
         assert needed in names
+    assert not any(name.endswith("official.json") for name in names)
+    readme = (bundle / "README.txt").read_text(encoding="utf-8")
+    assert "--self-check assignments/linreg/linreg.py" in readme and "경사 하강법" in readme
 
 
 def test_no_reference_solution(bundle: Path) -> None:
@@ -81,48 +84,55 @@ def test_no_compiled_or_cached_files(bundle: Path) -> None:
         assert path.suffix in (".py", ".ipynb", ".toml", ".json", ".txt"), path
 
 
-def test_no_misconception_expressions(bundle: Path) -> None:
-    shipped = bundle / "assignments" / "linreg" / "misconceptions.toml"
-    table = tomllib.loads(shipped.read_text(encoding="utf-8"))
-    for section in table.values():
-        for entry in section.get("misconceptions", []):
-            assert "expr" not in entry
-    full = load_catalogue(ROOT / "assignments" / "linreg" / "misconceptions.toml")
-    expressions = [_squashed(e) for entries in full.parts.values() for m in entries for e in m.exprs]
-    assert len(expressions) >= 15
-    for path in _files(bundle):
+def test_no_mistakes_code(bundle: Path) -> None:
+    """The mistakes' names ship (the self-check names them); their code never does: it gives the
+    right answer away."""
+    shipped = tomllib.loads((bundle / "assignments" / "linreg" / "spec.toml").read_text(encoding="utf-8"))
+    full = load_spec(SPEC_PATH)
+    code = []
+    for part, shipped_part in zip(full.parts, shipped["parts"], strict=True):
+        assert [m["id"] for m in shipped_part.get("mistakes", [])] == [m.id for m in part.mistakes]
+        for entry in shipped_part.get("mistakes", []):
+            assert not {"expr", "replace", "code", "values"} & set(entry)
+        for mistake in part.mistakes:
+            for variant in mistake.variants:
+                code += [variant.expr] if variant.expr else []
+                code += [new for _, new in variant.replace if len(new) > 8]  # (the old texts: answer lines)
+    assert len(code) >= 25
+    for path in _files(bundle / "assignments") + [bundle / "README.txt"]:  # (the engine knows no exercise)
         text = _squashed(path.read_text(encoding="utf-8", errors="replace"))
-        for expr in expressions:
-            assert expr not in text, f"{path.relative_to(bundle)} holds the expression {expr}"
-    shipped_catalogue = load_catalogue(shipped)
-    assert {m.id for m in shipped_catalogue.of("update")} == {m.id for m in full.of("update")}
+        for fragment in code:
+            assert _squashed(fragment) not in text, f"{path.relative_to(bundle)} holds the mistake code {fragment}"
+
+
+def _stored_numbers(value: object) -> list[float]:
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _stored_numbers(item)]
+    if isinstance(value, (list, tuple)):
+        found = numbers(value)
+        if found is not None:
+            return found.tolist()
+        return [n for item in value for n in _stored_numbers(item)]
+    found = numbers(value)
+    return [] if found is None else found.tolist()
 
 
 def test_no_hidden_check_data(bundle: Path) -> None:
-    """The official grade's expected values (the reference on its drawn inputs) appear nowhere."""
-    import importlib.util
-
-    from grader import hypo
-    from grader.checks import load_checks_module
-
+    """The official grade's inputs and expected values (the reference on its drawn inputs) appear
+    nowhere in the bundle, as text or in the self-check's stored numbers."""
     spec = load_spec(SPEC_PATH)
-    checks = load_checks_module(spec.checks_module)
-    module_spec = importlib.util.spec_from_file_location("reference_for_test", REFERENCE)
-    assert module_spec is not None and module_spec.loader is not None
-    reference = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(reference)
-    losses = [float(reference.Loss(*e)) for e in hypo.draw_examples(checks._loss_inputs(), spec.seed, 30)]
-    gradients = [np.asarray(reference.gradient_descent(*e)).ravel()
-                 for e in hypo.draw_examples(checks._gradient_inputs(), spec.seed, 30)]
-    def distinctive(value: float) -> bool:  # a number this precise is no coincidence
-        return sum(ch.isdigit() for ch in repr(value)) >= 8
-
-    hidden = {repr(float(v)) for v in losses if distinctive(float(v))} | {
-        repr(float(g)) for pair in gradients for g in pair if distinctive(float(g))}
+    official = json.loads(build_file(spec, "official").read_text(encoding="utf-8"))["checks"]
+    hidden: set[float] = set()
+    for check in ("loss-property", "gradient-property"):
+        stored = decode(official[check])
+        hidden |= {v for v in _stored_numbers(stored["expected"]) if sum(c.isdigit() for c in repr(v)) >= 8}
     assert len(hidden) >= 20
+    shipped = json.loads((bundle / "assignments" / "linreg" / "build" / "selfcheck.json").read_text("utf-8"))
+    stored_numbers = set(_stored_numbers({k: decode(v) for k, v in shipped["checks"].items()}))
+    assert not hidden & stored_numbers
     for path in _files(bundle):
         tokens = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", path.read_text(encoding="utf-8", errors="replace")))
-        found = sorted(hidden & tokens)
+        found = sorted({repr(v) for v in hidden} & tokens)
         assert not found, f"{path.relative_to(bundle)} holds official expected values {found[:3]}"
 
 

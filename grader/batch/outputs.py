@@ -21,16 +21,16 @@ def write_outputs(report: BatchReport, out: Path, spec: AssignmentSpec, *, canva
     write_grades_csv(rows, out / "grades.csv", parts=parts)
     report.outputs.append(out / "grades.csv")
     if canvas_gradebook is not None or any(row.identity and row.identity.lms == "canvas" for row in rows):
-        report.unmatched += write_canvas(rows, out / "canvas.csv", assignment_title=spec.title,
+        report.unmatched += write_canvas(rows, out / "canvas.csv", assignment_title=spec.title.get(),
                                          assignment_id=assignment_id or spec.id, canvas_gradebook=canvas_gradebook,
                                          points_possible=spec.max_score)
         report.outputs.append(out / "canvas.csv")
     if moodle_roster is not None:
         report.unmatched += write_moodle(rows, out / "moodle.csv", roster=moodle_roster)
         report.outputs.append(out / "moodle.csv")
-    write_feedback(rows, out / "feedback", title=spec.title)
+    write_feedback(rows, out / "feedback", title=spec.title.get())
     report.outputs.append(out / "feedback")
     write_junit(rows, out / "junit.xml", name=spec.id)
     report.outputs.append(out / "junit.xml")
-    write_summary_html(rows, out / "summary.html", title=spec.title)
+    write_summary_html(rows, out / "summary.html", title=spec.title.get())
     report.outputs.append(out / "summary.html")

@@ -1,7 +1,7 @@
 """The human report for a terminal: per TODO, a verdict, score / max and what was wrong.
 
 A failed trajectory check adds a compact side-by-side table of the student's checkpoints
-against the document's (or the expected ones), with the first diverging row marked. Every
+against the expected ones, with the first diverging row marked. Every
 word comes from the message catalogue, in the current language.
 """
 
@@ -23,21 +23,21 @@ def _number(value: float) -> str:
     return f"{value:.10g}"
 
 
-def _pair(values: list[float] | None) -> str:
-    return t("table.not_reached") if values is None else f"{_number(values[0])}, {_number(values[1])}"
+def _point(values: list[float] | None) -> str:
+    return t("table.not_reached") if values is None else ", ".join(_number(v) for v in values)
 
 
 def checkpoint_table(details: dict[str, Any]) -> list[str]:
-    """iteration | your w0, w1 | document's w0, w1, with a marker on the first diverging row."""
+    """step | your point | expected point, with a marker on the first diverging row."""
     rows = details.get("checkpoints")
     if not rows:
         return []
     first = details.get("first_diverging")
-    other = t("table.expected") if details.get("against") == "expected" else t("table.document")
-    cells = [(str(r["iteration"]), _pair(r["student"]), _pair(r["document"]),
-              ("✔" if r["ok"] else "✘") + (f" {t('table.marker')}" if r["iteration"] == first else ""))
+    names = ", ".join(details.get("names", []))
+    cells = [(str(r["step"]), _point(r["student"]), _point(r["expected"]),
+              ("✔" if r["ok"] else "✘") + (f" {t('table.marker')}" if r["step"] == first else ""))
              for r in rows]
-    header = (t("table.iteration"), t("table.yours"), other, "")
+    header = (t("table.step"), t("table.yours", names=names), f"{details.get('expected_label', '')} {names}", "")
     widths = [max(_width(c[i]) for c in [header, *cells]) for i in range(3)]
     return [" | ".join(_pad(cell, widths[i]) if i < 3 else cell for i, cell in enumerate(line)).rstrip()
             for line in [header, *cells]]

@@ -17,15 +17,16 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
 from grader.errors import SandboxError
 from grader.sandbox import isolation as isolation_mod
-from grader.sandbox.inside import wire
+from grader.sandbox.inside import standins, wire
+from grader.sandbox.records import CallTable, decode_records
 from grader.spec import Limits
 from grader.values import Value, from_wire
 
@@ -89,8 +90,8 @@ class Reply:
     kind: str  # "returned" | "raised" | "missing"
     value: Value | None = None
     error: StudentError | None = None
-    records: dict[str, np.ndarray] = field(default_factory=dict)
-    non_scalar: dict[str, int] = field(default_factory=dict)
+    records: dict[str, CallTable] = field(default_factory=dict)  # every stand-in call, by function
+    printed: str | None = None  # what a driver printed while it ran (when asked to capture it)
 
 
 @dataclass(frozen=True)
@@ -112,37 +113,40 @@ class Batch:
     frame: bytes
 
     @staticmethod
-    def of(name: str, argsets: Sequence[Sequence[Any]]) -> Batch:
-        message = {"op": "map", "name": name, "argsets": [[_encode_arg(a) for a in args] for args in argsets]}
+    def of(name: str, argsets: Sequence[Sequence[Any]], stand_ins: StandIns | None = None) -> Batch:
+        message: dict[str, Any] = {"op": "map", "name": name,
+                                   "argsets": [[_encode_arg(a) for a in args] for args in argsets]}
+        if stand_ins:
+            message["stand_ins"] = {key: s.to_wire() for key, s in stand_ins.items()}
         return Batch(name, len(argsets), wire.pack(message))
 
 
-@dataclass(frozen=True)
-class Script:
-    """Stand-in that returns these values in turn (cycling) and records its arguments."""
-
-    values: Sequence[Any]
-    record: Sequence[int] = ()
+OWN = standins.OWN  # an "ask" stand-in's answer that means: the submission's own function answers
 
 
 @dataclass(frozen=True)
-class Callback:
-    """Stand-in that asks the grader for each answer (the grader computes it) from the
-    arguments at positions `send` (all of them when None)."""
+class StandIn:
+    """A function of the submission replaced while another is checked (see inside/standins.py):
+    `script` answers with `values` in turn, `own` lets the submission's function answer (recorded),
+    `ask` has the grader answer each call with `answer(index, args)` (the index of the call of a
+    batch; the value, OWN, or a ValueError whose message the student's code receives as a TypeError)."""
 
-    answer: Callable[..., Any]
-    record: Sequence[int] = ()
-    send: Sequence[int] | None = None
+    mode: Literal["script", "own", "ask"]
+    params: tuple[str, ...]
+    values: Sequence[Any] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    answer: Callable[[int, tuple[Any, ...]], Any] | None = None
+    record: bool = True
+
+    def to_wire(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"mode": self.mode, "params": list(self.params), "record": self.record,
+                                "defaults": {k: _encode_arg(v) for k, v in self.defaults.items()}}
+        if self.mode == "script":
+            spec.update(_script_values(self.values))
+        return spec
 
 
-@dataclass(frozen=True)
-class Spy:
-    """Not a stand-in: the submission's own function, with its arguments recorded."""
-
-    record: Sequence[int] = ()
-
-
-StandIn = Script | Callback | Spy
+StandIns = Mapping[str, StandIn]
 
 
 class OutputCollector:
@@ -442,15 +446,16 @@ def _decode_reply(message: Any) -> Reply:
         raise SessionLost("protocol", "reply is not an object")
     op = message.get("op")
     try:
-        records = {str(k): wire.decode_array(v) for k, v in (message.get("records") or {}).items()}
-        non_scalar = {str(k): int(v.get("non_scalar", 0)) for k, v in (message.get("records") or {}).items()}
+        records = decode_records(message.get("records"))
+        printed = message.get("printed")
+        printed = printable(printed[:64 * 1024]) if isinstance(printed, str) else None
         if op == "returned":
-            return Reply("returned", value=from_wire(message.get("value")), records=records, non_scalar=non_scalar)
+            return Reply("returned", value=from_wire(message.get("value")), records=records, printed=printed)
         if op == "raised":
             trace = message.get("traceback", [])
             error = StudentError(str(message.get("type", "Exception"))[:80], str(message.get("message", ""))[:300],
                                  tuple(str(t)[:300] for t in trace[:8]) if isinstance(trace, list) else ())
-            return Reply("raised", error=error, records=records, non_scalar=non_scalar)
+            return Reply("raised", error=error, records=records, printed=printed)
         if op == "missing":
             return Reply("missing")
     except (wire.WireError, ValueError, TypeError, AttributeError, ArithmeticError) as error:
@@ -580,18 +585,26 @@ class Session:
         return [Kept(index, value) for index, value in enumerate(values)]
 
     @_exchange
-    def call(self, name: str, *args: Any) -> Reply:
-        self._send({"op": "call", "name": name, "args": [_encode_arg(a) for a in args]})
-        return self._decode(self._recv())
+    def call(self, name: str, *args: Any, stand_ins: StandIns | None = None) -> Reply:
+        message: dict[str, Any] = {"op": "call", "name": name, "args": [_encode_arg(a) for a in args]}
+        if stand_ins:
+            message["stand_ins"] = {key: s.to_wire() for key, s in stand_ins.items()}
+        self._send(message)
+        return self._decode(self._answering([dict(stand_ins or {})]))
 
     @_exchange
-    def descend(self, name: str, start: Sequence[float], rate: float, steps: int, *kept: Kept) -> Descent:
+    def descend(self, name: str, start: Sequence[float], rate: float, steps: int, *kept: Kept,
+                stand_ins: StandIns | None = None) -> Descent:
         """Up to `steps` steps of x <- x - rate * name(*x, *kept) from `start`, run in the student's
         process on its own answers, in one round trip instead of one per step."""
         # the start as raw float64: a student's NaN or infinity is a point like any other
-        self._send({"op": "descend", "name": name, "start": wire.encode_array(np.array(start, dtype=np.float64)),
-                    "rate": float(rate), "steps": int(steps), "kept": [k.index for k in kept]})
-        message = self._recv()
+        message: dict[str, Any] = {"op": "descend", "name": name, "rate": float(rate), "steps": int(steps),
+                                   "start": wire.encode_array(np.array(start, dtype=np.float64)),
+                                   "kept": [k.index for k in kept]}
+        if stand_ins:
+            message["stand_ins"] = {key: s.to_wire() for key, s in stand_ins.items()}
+        self._send(message)
+        message = self._answering([dict(stand_ins or {})])
         try:
             answers = wire.decode_array(message.get("answers"))
         except wire.WireError as error:
@@ -607,27 +620,29 @@ class Session:
         return Descent(answers, None if stopped is None else self._decode(stopped))
 
     @_exchange
-    def map(self, name: str, argsets: Sequence[Sequence[Any]] | Batch, *, independent: bool = False) -> list[Reply]:
+    def map(self, name: str, argsets: Sequence[Sequence[Any]] | Batch, *, independent: bool = False,
+            stand_ins: StandIns | None = None) -> list[Reply]:
         """One call per argument set, each sent only after the previous answer came back.
 
         Not as one batch by default: a batch puts every later input in the student's process
         while it answers the first, and along a trajectory the next point gives the expected
         answer away (the reference's gradient is (w_k - w_k+1) / lr). `independent=True` (inputs
         that say nothing about each other's answers, such as drawn examples) sends one batch,
-        which saves a round trip per call."""
+        which saves a round trip per call. A Batch carries its own stand-ins; pass the same ones
+        here to answer their calls."""
         if isinstance(argsets, Batch):
             if argsets.name != name:
                 raise ValueError(f"a batch of {argsets.name} calls, not {name}")
             batch = argsets
         elif not independent:
-            return [self.call(name, *args) for args in argsets]
+            return [self.call(name, *args, stand_ins=stand_ins) for args in argsets]
         else:
-            batch = Batch.of(name, argsets)
+            batch = Batch.of(name, argsets, stand_ins)
         try:
             self._sock.sendall(batch.frame)
         except OSError as error:
             raise self._ended(SessionLost("exited", str(error))) from None
-        message = self._recv()
+        message = self._answering([dict(stand_ins or {})])
         if message.get("op") == "mapped" and "packed" in message:
             try:
                 return unpack_answers(message["packed"], batch.count)
@@ -641,47 +656,35 @@ class Session:
         return [self._decode(r) for r in results]
 
     @_exchange
-    def run(self, name: str, args: Sequence[Any], variants: Sequence[dict[str, StandIn]]) -> list[Reply]:
-        """Call `name` once per variant, with some of the submission's functions replaced."""
-        wire_variants = []
-        for variant in variants:
-            wire_variant = {}
-            for key, stand_in in variant.items():
-                if isinstance(stand_in, Script):
-                    wire_variant[key] = {"mode": "script", **_script_values(stand_in.values),
-                                         "record": list(stand_in.record)}
-                elif isinstance(stand_in, Spy):
-                    wire_variant[key] = {"mode": "spy", "record": list(stand_in.record)}
-                else:
-                    wire_variant[key] = {"mode": "callback", "record": list(stand_in.record),
-                                         "send": None if stand_in.send is None else list(stand_in.send)}
-            wire_variants.append(wire_variant)
-        self._send({"op": "run", "name": name, "args": [_encode_arg(a) for a in args], "variants": wire_variants})
+    def run(self, name: str, args: Sequence[Any], variants: Sequence[StandIns], *,
+            capture: bool = False) -> list[Reply]:
+        """Call `name` once per variant, with some of the submission's functions replaced; every
+        stand-in call comes back recorded (and, with `capture`, what the function printed)."""
+        wire_variants = [{key: stand_in.to_wire() for key, stand_in in variant.items()} for variant in variants]
+        self._send({"op": "run", "name": name, "args": [_encode_arg(a) for a in args], "variants": wire_variants,
+                    "capture": capture})
+        message = self._answering([dict(v) for v in variants])
+        results = message.get("results")
+        if message.get("op") != "ran" or not isinstance(results, list) or len(results) != len(variants):
+            self._lost()
+            raise SessionLost("protocol", "bad run reply")
+        return [self._decode(r) for r in results]
+
+    def _answering(self, variants: list[dict[str, StandIn]]) -> dict[str, Any]:
+        """The reply to a request, answering the "ask" stand-ins' questions on the way."""
         while True:
             message = self._recv()
-            if message.get("op") == "callback":
-                index = message.get("variant", 0)
-                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(variants):
-                    self._lost()
-                    raise SessionLost("protocol", "callback for no variant")
-                variant = variants[index]
-                answering = variant.get(str(message.get("name")))
-                if not isinstance(answering, Callback):
-                    self._lost()
-                    raise SessionLost("protocol", "unexpected callback")
-                try:
-                    raw_args = message.get("args", [])
-                    args_in = [_callback_arg(a) for a in raw_args]
-                except (wire.WireError, ValueError, TypeError):
-                    self._lost()
-                    raise SessionLost("protocol", "malformed callback") from None
-                self._send({"op": "value", "value": _encode_arg(answering.answer(*args_in))})
-                continue
-            results = message.get("results")
-            if message.get("op") != "ran" or not isinstance(results, list) or len(results) != len(variants):
+            if message.get("op") != "callback":
+                return message
+            index, position = message.get("variant", 0), message.get("index", 0)
+            if not (type(index) is int and 0 <= index < len(variants) and type(position) is int):
                 self._lost()
-                raise SessionLost("protocol", "bad run reply")
-            return [self._decode(r) for r in results]
+                raise SessionLost("protocol", "callback for no variant")
+            answering = variants[index].get(str(message.get("name")))
+            if answering is None or answering.mode != "ask" or answering.answer is None:
+                self._lost()
+                raise SessionLost("protocol", "unexpected callback")
+            self._send(_callback_answer(answering, position, message.get("args")))
 
     def end(self) -> None:
         if not self._open:
@@ -706,14 +709,23 @@ def _script_values(values: Sequence[Any]) -> dict[str, Any]:
     return {"values": [_encode_arg(v) for v in values]}
 
 
-def _callback_arg(message: Any) -> Any:
-    """Arguments the student's code passed to a stand-in: decoded into plain float64 arrays."""
-    value = from_wire(message)
-    if value.kind in ("number", "array"):
-        return value.array() if value.kind == "array" else value.scalar()
-    if value.kind == "seq":
-        from grader.values import numbers_of
+MAX_ASKED_NUMBERS = 100_000  # numbers in one asked call's arguments: the grader's work per call is bounded
 
-        numbers = numbers_of(value)
-        return numbers if numbers is not None else np.array([np.nan])
-    return np.array([np.nan])
+
+def _callback_answer(stand_in: StandIn, position: int, raw_args: Any) -> dict[str, Any]:
+    """The grader's answer to one call of an "ask" stand-in, computed here from the arguments the
+    student's code passed (decoded as plain values; never an object of theirs)."""
+    assert stand_in.answer is not None
+    try:
+        if not isinstance(raw_args, list) or len(raw_args) != len(stand_in.params):
+            raise ValueError("the arguments did not arrive whole")
+        args = tuple(standins.decode_value(a) for a in raw_args)
+        if sum(int(np.size(a)) for a in args if isinstance(a, np.ndarray)) > MAX_ASKED_NUMBERS:
+            raise ValueError(f"the arguments hold more than {MAX_ASKED_NUMBERS} numbers")
+        answer = stand_in.answer(position, args)
+    except Exception as error:  # the reference, on arguments the student chose: never the grader's problem
+        return {"op": "raise", "message": f"the grader's stand-in could not answer this call "
+                                          f"({type(error).__name__}: {str(error)[:200]})"}
+    if answer is OWN:
+        return {"op": "own"}
+    return {"op": "value", "value": _encode_arg(answer)}

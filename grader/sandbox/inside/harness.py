@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import standins
 import wire
 
 OUTPUT_LIMIT = 64 * 1024
@@ -56,6 +57,32 @@ class _BoundedWriter(io.TextIOBase):
 
     def flush(self) -> None:
         pass
+
+
+class _CapturedOutput(io.TextIOBase):
+    """What a driver prints while it runs, kept (up to a bound) to compare with the reference's."""
+
+    LIMIT = 64 * 1024
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._left = self.LIMIT
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._left > 0:
+            kept = str(text)[: self._left]
+            self._parts.append(kept)
+            self._left -= len(kept)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> str:
+        return "".join(self._parts)
 
 
 class _MissingModule(types.ModuleType):
@@ -200,20 +227,42 @@ class Session:
         except BaseException as error:
             return _error_reply(error), None
 
-    def _map(self, name: str, argsets: list[Any]) -> dict[str, Any]:
-        """One call per argument set; when every call returned a float, or a float64 array of
-        one shape, the answers go back as one array (a batch of drawn inputs usually does)."""
+    def _asker(self, variant: int, position: list[int]) -> Callable[[str, tuple[Any, ...]], Any]:
+        """Answers for an "ask" stand-in: the grader computes each one (the reference never comes here)."""
+
+        def ask(name: str, bound: tuple[Any, ...]) -> Any:
+            wire.send(self.sock, {"op": "callback", "name": name, "variant": variant, "index": position[0],
+                                  "args": [wire.encode_result(value) for value in bound]})
+            reply = wire.recv(self.sock)
+            if reply.get("op") == "own":
+                return standins.OWN
+            if reply.get("op") == "raise":
+                raise TypeError(str(reply.get("message", ""))[:wire.MAX_TEXT])
+            return standins.decode_value(reply.get("value"))
+
+        return ask
+
+    def _map(self, name: str, argsets: list[Any], stand_ins: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One call per argument set, with the stand-ins (if any) in place; when every call returned
+        a float, or a float64 array of one shape, the answers go back as one array."""
+        position = [0]
+        installed, saved = standins.install(self.namespace, stand_ins or {}, self._asker(0, position))
         calls = []
-        for args in argsets:
-            reply, value = self._call(name, args)
-            if reply is None and type(value) not in _FLOAT_TYPES:
-                # taken as it is now (the function may change it in a later call): a copy, or else
-                # its description
-                copied = _packable_copy(value)
-                if copied is None:
-                    reply = {"op": "returned", "value": wire.encode_result(value)}
-                value = copied
-            calls.append((reply, value))
+        try:
+            for index, args in enumerate(argsets):
+                position[0] = index
+                reply, value = self._call(name, args)
+                if reply is None and type(value) not in _FLOAT_TYPES:
+                    # taken as it is now (the function may change it in a later call): a copy, or else
+                    # its description
+                    copied = _packable_copy(value)
+                    if copied is None:
+                        reply = {"op": "returned", "value": wire.encode_result(value)}
+                    value = copied
+                calls.append((reply, value))
+        finally:
+            standins.restore(self.namespace, saved)
+        del installed
         packed = _pack_answers([value for reply, value in calls]) if all(r is None for r, _ in calls) else None
         if packed is not None:
             return {"op": "mapped", "packed": packed}
@@ -221,81 +270,26 @@ class Session:
                                             {"op": "returned", "value": wire.encode_result(value)}
                                             for reply, value in calls]}
 
-    def _proxy(self, name: str, spec: dict[str, Any], records: list[Any], variant: int,
-               own: Any) -> Callable[..., Any]:
-        """A stand-in for one of the submission's functions while another is checked (or, as a
-        spy, the submission's `own` function with its arguments recorded).
-
-        Runs once per iteration of a student's loop (thousands of times a grade): kept lean."""
-        mode = spec.get("mode")
-        if "rows" in spec:  # many values of one shape (a trajectory's gradients): one array, split here
-            script = list(wire.decode_array(spec["rows"]))
-        else:
-            script = [_decode_arg(v) for v in spec.get("values", [])]
-        record_args = tuple(spec.get("record", []))
-        width = max(record_args, default=-1) + 1
-        pair = record_args == (0, 1)
-        send = spec.get("send")  # the arguments a callback's answer needs (all when None)
-        position, last_row, last_value = 0, None, None  # the next scripted value; the previous call
-
-        def record(args: tuple[Any, ...]) -> tuple[float | None, ...] | None:
-            if not record_args:
-                return None
-            if pair and len(args) >= 2:  # the usual (w0, w1), floats converted in line: 1000 times a run
-                first, second = args[0], args[1]
-                row: tuple[float | None, ...] = (float(first) if type(first) in _FLOAT_TYPES else _cell(first),
-                                                 float(second) if type(second) in _FLOAT_TYPES else _cell(second))
-            elif len(args) >= width:
-                row = tuple([float(v) if type(v) in _FLOAT_TYPES else _cell(v) for v in [args[i] for i in record_args]])
-            else:
-                row = tuple([_cell(args[i]) if i < len(args) else None for i in record_args])
-            records.append(row)
-            return row
-
-        def scripted(*args: Any, **kwargs: Any) -> Any:
-            nonlocal position, last_row, last_value
-            row = record(args)
-            if row is not None and row == last_row:
-                value = last_value  # asked again at the same point: a gradient is a function of it
-            else:
-                value = script[position % len(script)] if script else None
-                position += 1
-                last_row, last_value = row, value
-            # A fresh copy each time, as a real function returns: `gd *= lr` must not change
-            # what the next call gets.
-            return value.copy() if type(value) is np.ndarray else value
-
-        def spied(*args: Any, **kwargs: Any) -> Any:
-            record(args)
-            if not callable(own):
-                raise NameError(f"name '{name}' is not defined")
-            return own(*args, **kwargs)
-
-        def asked(*args: Any, **kwargs: Any) -> Any:
-            record(args)
-            sent = args if send is None else [args[i] if i < len(args) else None for i in send]
-            wire.send(self.sock, {"op": "callback", "name": name, "variant": variant,
-                                  "args": [_encode_arg(a) for a in sent]})
-            reply = wire.recv(self.sock)
-            return _decode_arg(reply.get("value"))
-
-        stand_in = scripted if mode == "script" else spied if mode == "spy" else asked
-        stand_in.__name__ = name
-        return stand_in
-
     def _run(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Call `name` once per variant, each with its own stand-ins; every stand-in call is recorded."""
         name = str(message["name"])
         args = message.get("args", [])
+        capture = message.get("capture") is True
         results = []
-        for index, overrides in enumerate(message.get("variants", [{}])):
-            saved = {key: self.namespace.get(key) for key in overrides}
-            records: dict[str, list[Any]] = {key: [] for key in overrides}
-            for key, spec in overrides.items():
-                self.namespace[key] = self._proxy(key, spec, records[key], index, saved[key])
-            reply = self._invoke(name, args)
-            for key, value in saved.items():
-                self.namespace[key] = value
-            reply["records"] = {key: _pack_records(rows) for key, rows in records.items()}
+        for index, specs in enumerate(message.get("variants", [{}])):
+            installed, saved = standins.install(self.namespace, specs, self._asker(index, [0]))
+            printed = _CapturedOutput() if capture else None
+            real_stdout = sys.stdout
+            try:
+                if printed is not None:
+                    sys.stdout = printed
+                reply = self._invoke(name, args)
+            finally:
+                sys.stdout = real_stdout
+                standins.restore(self.namespace, saved)
+            reply["records"] = standins.records_of(installed)
+            if printed is not None:
+                reply["printed"] = printed.text()
             results.append(reply)
         return {"op": "ran", "results": results}
 
@@ -315,10 +309,23 @@ class Session:
         kept = [_decode_arg({"t": "kept", "i": i}, self.kept) for i in message.get("kept", [])]
         answers: list[float] = []
         stopped: dict[str, Any] | None = None
+        _, saved = standins.install(self.namespace, message.get("stand_ins") or {}, self._asker(0, [0]))
         try:
             function = self._function(name)
         except LookupError:
             function, stopped = None, {"op": "missing", "name": name}
+        try:
+            answers, stopped = self._walk(function, point, rate, steps, kept, stopped)
+        finally:
+            standins.restore(self.namespace, saved)
+        table = np.array(answers, dtype=np.float64).reshape(-1, max(size, 1))
+        return {"op": "descended", "answers": wire.encode_array(table), "stopped": stopped}
+
+    @staticmethod
+    def _walk(function: Any, point: list[float], rate: float, steps: int, kept: list[Any],
+              stopped: dict[str, Any] | None) -> tuple[list[float], dict[str, Any] | None]:
+        size = len(point)
+        answers: list[float] = []
         for _ in range(steps if function is not None else 0):
             try:
                 # each call gets its own copies, as with any call: a student may change them
@@ -332,8 +339,7 @@ class Session:
                 break
             answers += answer
             point = [p - rate * g for p, g in zip(point, answer, strict=True)]
-        table = np.array(answers, dtype=np.float64).reshape(-1, max(size, 1))
-        return {"op": "descended", "answers": wire.encode_array(table), "stopped": stopped}
+        return answers, stopped
 
     def serve(self) -> None:
         # Once per session rather than per call: numpy's warnings never cost points (they go to
@@ -352,9 +358,13 @@ class Session:
                 self.kept = [_decode_arg(v) for v in message.get("values", [])][:16]
                 reply = {"op": "kept", "count": len(self.kept)}
             elif op == "call":
-                reply = self._invoke(str(message["name"]), message.get("args", []))
+                if message.get("stand_ins"):
+                    mapped = self._map(str(message["name"]), [message.get("args", [])], message["stand_ins"])
+                    reply = mapped["results"][0]
+                else:
+                    reply = self._invoke(str(message["name"]), message.get("args", []))
             elif op == "map":
-                reply = self._map(str(message["name"]), message.get("argsets", []))
+                reply = self._map(str(message["name"]), message.get("argsets", []), message.get("stand_ins"))
             elif op == "run":
                 reply = self._run(message)
             elif op == "descend":
@@ -424,32 +434,6 @@ def _pack_answers(values: list[Any]) -> dict[str, Any] | None:
                          "shape": list(shape)},
                 "rows": wire.encode_array(rows)}
     return None
-
-
-def _cell(value: Any) -> float | None:
-    """A recorded argument as one float; None when it is not a single number."""
-    if type(value) in _NUMBER_TYPES:
-        try:
-            return float(value)
-        except OverflowError:  # an int beyond float64
-            return None
-    try:
-        array = np.asarray(value, dtype=np.float64).ravel()
-        return float(array[0]) if array.size == 1 else None
-    except BaseException:
-        return None
-
-
-def _pack_records(rows: list[tuple[float | None, ...]]) -> dict[str, Any]:
-    """Recorded arguments as one float array (rows x args); a non-scalar argument becomes NaN."""
-    width = len(rows[0]) if rows else 0
-    cells = [cell for row in rows for cell in row]
-    odd = cells.count(None)
-    table = np.array([np.nan if cell is None else cell for cell in cells] if odd else cells,
-                     dtype=np.float64).reshape(len(rows), width)
-    encoded = wire.encode_array(table)
-    encoded["non_scalar"] = odd
-    return encoded
 
 
 def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_namespace: bool, own_uid: bool = False,

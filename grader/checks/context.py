@@ -1,30 +1,32 @@
-"""Running one check: the engine side of the exercise's small check functions.
+"""Running one check: what a check kind is given, and what it gives back.
 
-An exercise's checks module defines plain functions `(ctx: CheckContext) -> Verdict`,
-named by `kind` in its spec. The engine gives each part a fresh session of the
-student's process and each check a time limit, and turns anything that goes wrong (a timeout,
-an exit, a malformed reply) into a failed check: it is never a pass.
+A check kind (grader/checks/<kind>.py) is a pair of functions: `prepare` computes, at build
+time and in the grader's process only, what the check compares against (drawn inputs, the
+reference's answers, the mistakes' answers); `run` grades one submission with it. The engine gives
+each part one fork of the loaded submission (its checks share it) and each check a time limit,
+and turns anything that goes wrong (a timeout, an exit, a malformed reply) into a failed check:
+never a pass.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from grader.errors import SpecError
-from grader.messages import t, title
+from grader.errors import GraderError
+from grader.messages import t
+from grader.reference import Reference
 from grader.results import CheckResult
-from grader.sandbox.client import Reply, Session, SessionLost, SubmissionProcess
+from grader.sandbox.client import Session, SessionLost, SubmissionProcess
 from grader.spec import AssignmentSpec, CheckSpec, PartSpec
+from grader.spec.reader import Source, Where
+
+Mode = Literal["official", "self-check"]
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ class Verdict:
 
 
 class Shared:
-    """Per-process memo of work that does not depend on the submission (drawn inputs,
-    reference outputs): computed once per batch, not once per submission."""
+    """Per-process memo of work that does not depend on the submission (encoded inputs, where each
+    mistake shows): computed once per batch, not once per submission."""
 
     def __init__(self) -> None:
         self._values: dict[Any, Any] = {}
@@ -79,28 +81,62 @@ class PartSession:
 
 
 @dataclass
-class CheckContext:
+class PrepareContext:
+    """What `prepare` gets: the check, the reference, and the seed of the build it is for."""
+
     spec: AssignmentSpec
     part: PartSpec
     check: CheckSpec
-    reference: ModuleType | None
+    reference: Reference
+    mode: Mode
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed if self.mode == "official" else self.spec.selfcheck_seed
+
+    def where(self, *keys: str | int) -> Where:
+        """The check's place in the spec, for an error in its settings."""
+        part_index = self.spec.parts.index(self.part)
+        check_index = self.part.checks.index(self.check)
+        base = Where(Source(self.spec.path, _text(self.spec))).key("parts").key(part_index, self.part.name)
+        where = base.key("checks").key(check_index, self.check.id)
+        for key in keys:
+            where = where.key(key)
+        return where
+
+    def mistake_where(self, mistake_index: int) -> str:
+        part_index = self.spec.parts.index(self.part)
+        mistake = self.part.mistakes[mistake_index]
+        return (f"{self.spec.path}: parts[{part_index + 1}] ({self.part.name}) mistakes[{mistake_index + 1}] "
+                f"({mistake.id})")
+
+
+def _text(spec: AssignmentSpec) -> str:
+    try:
+        return spec.path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+@dataclass
+class CheckContext:
+    """What `run` gets: the check and its stored data, the submission's process, and (in official
+    grading only) the reference, which stays in the grader's process."""
+
+    spec: AssignmentSpec
+    part: PartSpec
+    check: CheckSpec
+    mode: Mode
+    stored: Mapping[str, Any]
+    reference: Reference | None
     shared: Shared
     process: SubmissionProcess
     sessions: PartSession
-    # Earlier parts with full marks: feedback may lean on them (never the score: each part is
-    # scored with the other parts replaced by the grader's stand-ins).
-    passed_parts: frozenset[str] = frozenset()
+    _deadline: float = 0.0
 
     @property
-    def rtol(self) -> float:
-        return float(self.check.options.get("rtol", self.spec.rtol))
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return dict(self.spec.data.get("data", {}))
-
-    def option(self, name: str, default: Any) -> Any:
-        return self.check.options.get(name, default)
+    def official(self) -> bool:
+        return self.mode == "official"
 
     def session(self) -> Session:
         """The part's fork of the loaded submission, with this check's time limit."""
@@ -110,14 +146,11 @@ class CheckContext:
         return self._deadline - time.monotonic()
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
-        return self.shared.get((self.spec.digest, self.check.id, key), compute)
+        return self.shared.get((self.spec.digest, self.mode, self.check.id, key), compute)
 
-    def examples(self, strategy_factory: Callable[[], Any], max_examples: int) -> list[Any]:
-        from grader import hypo
-
-        key = f"{self.spec.digest}:{self.check.id}"
-        return list(self.memo(f"examples:{max_examples}",
-                              lambda: hypo.draw_examples_cached(key, strategy_factory, self.spec.seed, max_examples)))
+    def where(self, key: str) -> Where:
+        """A key of this check's settings, for an error found while grading (a scale that fails)."""
+        return Where(Source(self.spec.path, "")).key("check").key(self.check.id).key(key)
 
     def shrink(self, strategy_factory: Callable[[], Any], max_examples: int,
                probe: Callable[[Any], Any | None]) -> tuple[Any, Any] | None:
@@ -128,37 +161,6 @@ class CheckContext:
         memory = hypo.shrink_memory(f"{self.spec.digest}:{self.check.id}", self.spec.seed, max_examples)
         budget = max(0.0, self.seconds_left() - 0.5)  # a last guard: the probe count is the real bound
         return hypo.shrink(strategy_factory, self.spec.seed, max_examples, probe, budget, memory=memory)
-
-    _deadline: float = 0.0
-
-
-def describe_reply(reply: Reply) -> str | None:
-    """The problem with a reply that did not return at all (raised / missing), else None."""
-    if reply.kind == "raised" and reply.error is not None:
-        return t("reply.raised", error=reply.error.render())
-    if reply.kind == "missing":
-        return t("reply.missing")
-    return None
-
-
-def load_checks_module(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_checks_{abs(hash(str(path)))}", path)
-    if spec is None or spec.loader is None:
-        raise SpecError(f"{path}: cannot load the checks module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and pickling look a module up by its name
-    try:
-        spec.loader.exec_module(module)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such checks module") from None
-    return module
-
-
-def check_function(module: ModuleType, check: CheckSpec) -> Callable[[CheckContext], Verdict]:
-    function = getattr(module, check.kind, None)
-    if not callable(function):
-        raise SpecError(f"check '{check.id}': the checks module has no check kind '{check.kind}'")
-    return function  # type: ignore[no-any-return]
 
 
 def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, seconds: float) -> CheckResult:
@@ -174,12 +176,14 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
     except SessionLost as lost:
         status = "timeout" if lost.kind == "timeout" else "error"
         verdict = Verdict(False, _lost_message(lost, seconds, ctx))
+    except GraderError:
+        raise  # the exercise's own problem (a spec or build error): the grader cannot grade
     except Exception as error:  # anything else a hostile reply provokes: never a pass, never a crash
         status = "error"
         verdict = Verdict(False, t("lost.unreadable", kind=type(error).__name__))
         ctx.process.kill()
     check = ctx.check
-    return CheckResult(id=check.id, title=title(f"title.{check.id}", check.title), status=status,
+    return CheckResult(id=check.id, title=check.title.get(), status=status,
                        score=check.points if status == "passed" else 0.0, max_score=check.points,
                        feedback=verdict.feedback, counterexample=verdict.counterexample,
                        misconception=verdict.misconception, examples=verdict.examples,
@@ -187,10 +191,9 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
 
 
 def _lost_message(lost: SessionLost, seconds: float, ctx: CheckContext) -> str:
-    function = ctx.part.function
+    function = ctx.check.function
     if lost.kind == "timeout":
         return t("lost.timeout", seconds=f"{seconds:g}", function=function)
     if lost.kind == "exited":
         return t("lost.exited", function=function, detail=lost.detail or t("lost.no_detail"))
     return t("lost.protocol", detail=lost.detail)
-

@@ -1,0 +1,1 @@
+"""Tools for instructors: turn a marked reference solution into what students get."""

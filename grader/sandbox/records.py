@@ -1,0 +1,110 @@
+"""Stand-in records, decoded: every call a stood-in function received, argument by argument.
+
+The submission's process (and the reference driver, through the same code) sends records as
+columns per parameter (see inside/standins.py); this is the one strict decoder for them. Anything
+malformed raises wire.WireError, which the client turns into a lost session: a check that cannot
+read its records cannot pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox.inside import wire
+from grader.values import Value, from_wire
+
+
+@dataclass(frozen=True)
+class Column:
+    """One parameter over the calls: `floats` (one number per call), or distinct `values` and,
+    per call, the `index` of its value (-1: past the number of distinct values kept)."""
+
+    floats: np.ndarray | None = None
+    values: tuple[Value, ...] = ()
+    index: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.floats) if self.floats is not None else len(self.index) if self.index is not None else 0
+
+    def value(self, call: int) -> Value | None:
+        """The argument of one call as a Value (None: not kept)."""
+        if self.floats is not None:
+            return Value("number", "float", dtype="float64", shape=(), data=self.floats[call:call + 1])
+        assert self.index is not None
+        position = int(self.index[call])
+        return self.values[position] if position >= 0 else None
+
+    def keys(self) -> np.ndarray:
+        """Per call, something equal exactly when two calls' values are the same (bit for bit)."""
+        if self.floats is not None:
+            return self.floats.view(np.int64)
+        assert self.index is not None
+        return self.index
+
+
+@dataclass(frozen=True)
+class CallTable:
+    """Every call one stood-in function received during one run."""
+
+    calls: int
+    overflow: bool
+    columns: dict[str, Column]
+
+    def merged(self) -> np.ndarray:
+        """The calls that differ from the call before them (a call repeated with the very same
+        arguments, such as gd[0] and gd[1] asked in turn, is one call)."""
+        if self.calls == 0:
+            return np.zeros(0, dtype=np.int64)
+        fresh = np.ones(self.calls, dtype=bool)
+        if self.calls > 1 and self.columns:
+            same = np.ones(self.calls - 1, dtype=bool)
+            for column in self.columns.values():
+                keys = column.keys()
+                same &= keys[1:] == keys[:-1]
+            fresh[1:] = ~same
+        return np.flatnonzero(fresh)
+
+
+def _column(message: Any, calls: int) -> Column:
+    if not isinstance(message, dict):
+        raise wire.WireError("bad record column")
+    if "f" in message:
+        floats = wire.decode_array(message["f"])
+        if floats.dtype != np.float64 or floats.shape != (calls,):
+            raise wire.WireError("bad record floats")
+        return Column(floats=floats)
+    values = message.get("v")
+    if not isinstance(values, list) or len(values) > 10_000:
+        raise wire.WireError("bad record values")
+    decoded = tuple(from_wire(v) for v in values)
+    if message.get("same") is True:
+        if len(decoded) != 1:
+            raise wire.WireError("bad record values")
+        return Column(values=decoded, index=np.zeros(calls, dtype=np.int64))
+    index = wire.decode_array(message.get("i"))
+    if index.dtype != np.int64 or index.shape != (calls,) or (index.size and (
+            index.min() < -1 or index.max() >= len(decoded))):
+        raise wire.WireError("bad record index")
+    return Column(values=decoded, index=index)
+
+
+def decode_records(message: Any) -> dict[str, CallTable]:
+    """A reply's records -> one CallTable per stood-in function (strict: WireError otherwise)."""
+    if message is None:
+        return {}
+    if not isinstance(message, dict) or len(message) > 64:
+        raise wire.WireError("bad records")
+    tables = {}
+    for name, table in message.items():
+        if not isinstance(table, dict):
+            raise wire.WireError("bad record table")
+        calls, overflow, columns = table.get("calls"), table.get("overflow"), table.get("columns")
+        if type(calls) is not int or calls < 0 or not isinstance(columns, dict) or len(columns) > 64:
+            raise wire.WireError("bad record table")
+        kept = min(calls, 200_000)
+        tables[str(name)[:100]] = CallTable(calls=kept, overflow=bool(overflow) or calls > kept,
+                                            columns={str(k)[:100]: _column(v, kept) for k, v in columns.items()})
+    return tables
