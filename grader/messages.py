@@ -148,6 +148,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "at call {call} of {function}, {param} = {got}; the given code passes {param} = {expected}",
         "ko": "{function}의 {call}번째 호출에서 {param} = {got}입니다. 주어진 코드대로라면 {param} = {expected}입니다",
     },
+    "driver.changed": {
+        "en": "{driver}() changed the array it passes {function} as {param} in place while it ran (or passed "
+              "more different arrays than can be kept); the given code never does",
+        "ko": "{driver}()이(가) 실행 중에 {function}에 {param}(으)로 넘기는 배열을 제자리에서 바꿨습니다 (또는 너무 "
+              "많은 서로 다른 배열을 넘겼습니다). 주어진 코드는 그렇게 하지 않습니다",
+    },
     "driver.never_called": {
         "en": "{driver}() never called {function}; with the given code it calls it {expected} times",
         "ko": "{driver}()이(가) {function}을(를) 한 번도 호출하지 않았습니다. 주어진 코드대로라면 {expected}번 "

@@ -198,8 +198,9 @@ def grade_answers(ctx: CheckContext, config: AgainstReference | Cases) -> Judged
     batch = ctx.memo("batch", lambda: Batch.of(fn, examples, uses))
     replies = ctx.session().map(fn, batch, stand_ins=uses)
     scales = ctx.memo("scales", lambda: [_scale(ctx, config, names, example) for example in examples])
-    problems = [judge(reply, want, config.returns, config.tolerance, scale)
-                for reply, want, scale in zip(replies, expected, scales, strict=True)]
+    wanted = ctx.memo("reference-numbers", lambda: [numbers(e) for e in expected])
+    problems = [judge(reply, want, config.returns, config.tolerance, scale, flat)
+                for reply, want, scale, flat in zip(replies, expected, scales, wanted, strict=True)]
     return Judged(replies, problems, scales)
 
 

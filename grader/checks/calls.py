@@ -77,14 +77,18 @@ def _first_bad(student: Column, expected: Column, mine: np.ndarray, theirs: np.n
                 np.isnan(got) & np.isnan(want))
         bad = np.flatnonzero(~ok)
         return int(bad[0]) if bad.size else None
-    pairs: dict[tuple[int, int], bool] = {}
-    for position, (a, b) in enumerate(zip(mine.tolist(), theirs.tolist(), strict=True)):
-        key = (a, b)
-        if key not in pairs:
-            pairs[key] = _value_close(student.value(a), expected.value(b), rtol, atol)
-        if not pairs[key]:
-            return position
-    return None
+    # distinct pairs of values (the data arguments: one value in every call), each compared once; the
+    # first call with a pair that differs is the first place where this argument does
+    mine_keys, their_keys = student.keys()[mine], expected.keys()[theirs]
+    if not mine_keys.size:
+        return None
+    if (mine_keys == mine_keys[0]).all() and (their_keys == their_keys[0]).all():
+        first_seen = np.zeros(1, dtype=np.int64)  # one value on each side in every call: one pair
+    else:
+        _, first_seen = np.unique(np.stack([mine_keys, their_keys]), axis=1, return_index=True)
+    bad = [position for position in first_seen.tolist()
+           if not _value_close(student.value(int(mine[position])), expected.value(int(theirs[position])), rtol, atol)]
+    return min(bad) if bad else None
 
 
 def compare_calls(function: str, driver: str, student: CallTable | None, expected: CallTable,
@@ -101,6 +105,8 @@ def compare_calls(function: str, driver: str, student: CallTable | None, expecte
         other = student.columns.get(param)
         if other is None or len(other) != student.calls:
             return Difference(t("driver.unreadable", function=function))
+        if other.changed and not column.changed:
+            return Difference(t("driver.changed", driver=driver, function=function, param=param))
         bad = _first_bad(other, column, mine[:shared], theirs[:shared], rtol, atol)
         if bad is not None and (first is None or bad < first[0]):
             first = (bad, param)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from grader.checks.context import CheckContext, PrepareContext, Verdict
 from grader.checks.judge import describe_reply, judge, render_value
 from grader.checks.mistakes import name_mistake, with_mistake
 from grader.messages import t
-from grader.plain import normalize, numbers
+from grader.plain import encode, normalize, numbers
 from grader.reference import Reference
 from grader.sandbox.client import Reply, StandIn
 from grader.sandbox.inside import standins
@@ -39,6 +40,8 @@ from grader.sandbox.records import decode_records
 from grader.spec import inputs
 from grader.spec.expressions import resolve
 from grader.spec.kinds import Driver, StandInSpec
+
+MAX_REMEMBERED_PROBES = 2000  # reference runs kept per check and batch for the counterexample search
 
 
 def _config(check: Any) -> Driver:
@@ -357,17 +360,31 @@ def _shrink(ctx: CheckContext, session: Any) -> tuple[str, str] | None:
     config = _config(ctx.check)
     fn, data, args = ctx.check.function, ctx.spec.data, ctx.stored["args"]
 
+    known: dict[str, Any] = ctx.memo("probes", dict)  # the reference's runs, shared by a class's searches
+
+    def expected_for(example: Any) -> tuple[dict[str, Any], Any] | None:
+        key = json.dumps(encode(example))
+        if key not in known:
+            try:
+                setting = _setting(reference, fn, config, tuple(example), args, data, lambda name: ctx.where(name))
+                namespace = reference.namespace()
+                run = _run(reference, reference.rebound(fn, namespace), namespace, config, setting, args)
+            except Exception:
+                return None  # the reference cannot run these scripts: they tell nothing
+            made = {"modes": setting.modes, "scripts": setting.scripts, "returned": run.returned,
+                    "printed": run.printed if config.printed else None, "asked": run.asked}
+            if len(known) >= MAX_REMEMBERED_PROBES:
+                return made, decode_records(run.records)
+            known[key] = (made, decode_records(run.records))
+        return known[key]  # type: ignore[no-any-return]
+
     def probe(example: Any) -> str | None:
-        try:
-            setting = _setting(reference, fn, config, tuple(example), args, data, lambda name: ctx.where(name))
-            namespace = reference.namespace()
-            expected = _run(reference, reference.rebound(fn, namespace), namespace, config, setting, args)
-        except Exception:
-            return None  # the reference cannot run these scripts: they tell nothing
-        made = {"modes": setting.modes, "scripts": setting.scripts, "returned": expected.returned,
-                "printed": expected.printed if config.printed else None, "asked": expected.asked}
+        found = expected_for(example)
+        if found is None:
+            return None
+        made, records = found
         (reply,) = session.run(fn, args, [_stand_ins(ctx, made)], capture=config.printed)
-        return _problem(ctx, reply, made, decode_records(expected.records))
+        return _problem(ctx, reply, made, records)
 
     found = ctx.shrink(lambda: _strategy(config), config.examples, probe)
     if found is None:

@@ -156,13 +156,15 @@ def student_numbers(reply: Reply, expected: Any, returns: str) -> tuple[np.ndarr
     return _laid_out(reply.value, expected)
 
 
-def judge(reply: Reply, expected: Any, returns: str, tolerance: Tolerance, scale: Any = 0.0) -> Problem | None:
-    """None when the reply is the expected answer within the tolerance; else what is wrong."""
+def judge(reply: Reply, expected: Any, returns: str, tolerance: Tolerance, scale: Any = 0.0,
+          wanted: np.ndarray | None = None) -> Problem | None:
+    """None when the reply is the expected answer within the tolerance; else what is wrong.
+    (`wanted`: the expected answer's numbers, when the caller has them already.)"""
     got, problem = student_numbers(reply, expected, returns)
     if problem is not None:
         return Problem(problem)
     assert got is not None
-    wanted = numbers(expected)
+    wanted = numbers(expected) if wanted is None else wanted
     assert wanted is not None, "expected answers are numeric (checked by grade build)"
     if got.shape == wanted.shape and close(got, wanted, tolerance.rtol, scale, tolerance.atol):
         return None

@@ -87,34 +87,45 @@ class Walk:
     the problem that stopped it early (if one did)."""
 
     dim: int
-    points: list[tuple[float, ...]] = field(default_factory=list)
-    answers: list[tuple[float, ...]] = field(default_factory=list)
+    chunks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (points before, answers)
     checkpoints: list[tuple[float, ...]] = field(default_factory=list)
     final: tuple[float, ...] | None = None
     problem: str | None = None
     stop: Reply | None = None
+    stop_point: tuple[float, ...] | None = None  # where the answer that stopped the walk was asked
+
+    @property
+    def answers(self) -> np.ndarray:
+        return np.vstack([a for _, a in self.chunks]) if self.chunks else np.zeros((0, self.dim))
+
+    @property
+    def points(self) -> list[tuple[float, ...]]:
+        points = [tuple(row) for p, _ in self.chunks for row in p.tolist()]
+        return points + ([self.stop_point] if self.stop_point is not None else [])
+
+    def steps(self) -> int:
+        return sum(len(a) for _, a in self.chunks)
 
     def reply(self, step: int) -> Reply:
         """The answer of one step as the reply it was (only the failure path needs these)."""
-        if step == len(self.answers) and self.stop is not None:
+        answers = self.answers
+        if step == len(answers) and self.stop is not None:
             return self.stop
-        data = np.array(self.answers[step], dtype=np.float64)
+        data = np.array(answers[step], dtype=np.float64)
         return Reply("returned", value=Value("array", "ndarray", dtype="float64", shape=(self.dim,), data=data))
 
-    def follow(self, answers: Sequence[Sequence[float]], start: Sequence[float], rate: float,
-               every: int) -> list[float]:
-        """Take these steps from the last point (the same double arithmetic as the student's side)."""
-        point = list(self.final) if self.final is not None else list(start)
-        step = len(self.answers)
-        for answer in answers:
-            self.points.append(tuple(point))
-            point = [p - rate * g for p, g in zip(point, answer, strict=True)]
-            if step % every == 0:
-                self.checkpoints.append(tuple(point))
-            step += 1
-        self.answers.extend(tuple(a) for a in answers)
-        self.final = tuple(point)
-        return point
+    def follow(self, answers: np.ndarray, start: Sequence[float], rate: float, every: int) -> list[float]:
+        """Take these steps from the last point: the same double arithmetic as the student's side
+        (x - rate*g is x + (-(rate*g)) exactly, and add.accumulate adds one step after the other)."""
+        point = np.array(self.final if self.final is not None else start, dtype=np.float64)
+        steps = np.asarray(answers, dtype=np.float64).reshape(-1, self.dim)
+        first = self.steps()
+        path = np.add.accumulate(np.vstack([point[None, :], -(rate * steps)]), axis=0)
+        self.chunks.append((path[:-1], steps))
+        for index in range((-first) % every, len(steps), every):
+            self.checkpoints.append(tuple(path[index + 1].tolist()))
+        self.final = tuple(path[-1].tolist())
+        return list(self.final)
 
 
 def walk(ctx: CheckContext, session: Session) -> Walk:
@@ -126,9 +137,9 @@ def walk(ctx: CheckContext, session: Session) -> Walk:
     point = list(stored["start"])  # Python floats: the same IEEE double arithmetic on both sides
     kept = session.keep(*stored["args"])
     uses = stand_ins(ctx, _config(ctx.check).uses)
-    while len(path.answers) < steps:
-        descent = session.descend(fn, point, rate, steps - len(path.answers), *kept, stand_ins=uses)
-        point = path.follow(descent.answers.tolist(), stored["start"], rate, every)
+    while path.steps() < steps:
+        descent = session.descend(fn, point, rate, steps - path.steps(), *kept, stand_ins=uses)
+        point = path.follow(descent.answers, stored["start"], rate, every)
         reply = descent.stopped
         if reply is None:
             continue
@@ -138,11 +149,10 @@ def walk(ctx: CheckContext, session: Session) -> Walk:
         if problem is not None or vector is None or vector.values is None:
             why = problem or value_problem(reply.value, np.zeros(dim))
             call = render_call(fn, names, [*point, *stored["args"]])
-            path.problem = t("trajectory.at_step", step=len(path.answers), call=call, problem=why)
-            path.points.append(tuple(point))
-            path.stop, path.final = reply, None
+            path.problem = t("trajectory.at_step", step=path.steps(), call=call, problem=why)
+            path.stop, path.stop_point, path.final = reply, tuple(point), None
             return path
-        point = path.follow([[float(v) for v in vector.values]], stored["start"], rate, every)
+        point = path.follow(np.array([vector.values], dtype=np.float64), stored["start"], rate, every)
     return path
 
 
@@ -191,7 +201,7 @@ def run(ctx: CheckContext) -> Verdict:
     rtol = _config(ctx.check).tolerance.rtol
     final_ok = path.final is not None and close(np.asarray(path.final), np.asarray(stored["final"]), rtol)
     if path.problem is None and table["first_diverging"] is None and final_ok:
-        return Verdict(True, examples=len(path.points))
+        return Verdict(True, examples=path.steps())
     first, call, mistake = path.problem, None, None
     if ctx.reference is not None:
         found = _first_wrong(ctx, path)
@@ -200,7 +210,8 @@ def run(ctx: CheckContext) -> Verdict:
     first = first or t("trajectory.left", function=ctx.check.function, names=", ".join(table["names"]))
     diverging = _diverging(table)
     text = f"{first}; {diverging}" if diverging else first
-    return Verdict(False, with_mistake(text, mistake, ctx.part), counterexample=call, examples=len(path.points),
+    return Verdict(False, with_mistake(text, mistake, ctx.part), counterexample=call,
+                   examples=path.steps() + (path.stop is not None),
                    misconception=mistake, details=table)
 
 
@@ -222,7 +233,8 @@ def _first_wrong(ctx: CheckContext, path: Walk) -> tuple[str, str, str | None] |
         except SpecError:
             return 0.0
 
-    for step, point in enumerate(path.points):
+    points = path.points
+    for step, point in enumerate(points):
         wanted = expected_at(point)
         if wanted is None:
             return None
@@ -230,13 +242,14 @@ def _first_wrong(ctx: CheckContext, path: Walk) -> tuple[str, str, str | None] |
         if problem is None:
             continue
         call = render_call(fn, names, [*point, *args])
-        window = range(step, min(step + WINDOW, len(path.points)))
-        mistake = _mistake(ctx, path, window, expected_at, scale)
+        window = range(step, min(step + WINDOW, len(points)))
+        mistake = _mistake(ctx, path, points, window, expected_at, scale)
         return t("trajectory.at_step", step=step, call=call, problem=problem.text), call, mistake
     return None
 
 
-def _mistake(ctx: CheckContext, path: Walk, window: range, expected_at: Any, scale: Any) -> str | None:
+def _mistake(ctx: CheckContext, path: Walk, all_points: list[tuple[float, ...]], window: range, expected_at: Any,
+             scale: Any) -> str | None:
     try:
         reference = ctx.reference
         assert reference is not None
@@ -244,9 +257,10 @@ def _mistake(ctx: CheckContext, path: Walk, window: range, expected_at: Any, sca
         mutants = ctx.memo("mutants", lambda: {
             m.id: [reference.mutant(fn, v, f"{ctx.spec.path}: mistake {m.id}") for v in m.variants]
             for m in ctx.part.mistakes})
-        points = [path.points[k] for k in window]
+        points = [all_points[k] for k in window]
         right = [numbers(expected_at(p)) for p in points]
-        student = [numbers(normalize(path.answers[k])) if k < len(path.answers) else None for k in window]
+        answers = path.answers
+        student = [answers[k].astype(np.float64) if k < len(answers) else None for k in window]
         candidates = {ident: [[_answer(w, p, args) for p in points] for w in variants]
                       for ident, variants in mutants.items()}
         scales = [float(np.max(np.abs(scale(p)))) for p in points]

@@ -25,6 +25,7 @@ class Column:
     floats: np.ndarray | None = None
     values: tuple[Value, ...] = ()
     index: np.ndarray | None = None
+    changed: bool = False  # an array argument was changed in place while the run went on
 
     def __len__(self) -> int:
         return len(self.floats) if self.floats is not None else len(self.index) if self.index is not None else 0
@@ -80,15 +81,16 @@ def _column(message: Any, calls: int) -> Column:
     if not isinstance(values, list) or len(values) > 10_000:
         raise wire.WireError("bad record values")
     decoded = tuple(from_wire(v) for v in values)
+    changed = message.get("changed") is True or message.get("overflow") is True
     if message.get("same") is True:
         if len(decoded) != 1:
             raise wire.WireError("bad record values")
-        return Column(values=decoded, index=np.zeros(calls, dtype=np.int64))
+        return Column(values=decoded, index=np.zeros(calls, dtype=np.int64), changed=changed)
     index = wire.decode_array(message.get("i"))
     if index.dtype != np.int64 or index.shape != (calls,) or (index.size and (
             index.min() < -1 or index.max() >= len(decoded))):
         raise wire.WireError("bad record index")
-    return Column(values=decoded, index=index)
+    return Column(values=decoded, index=index, changed=changed)
 
 
 def decode_records(message: Any) -> dict[str, CallTable]:

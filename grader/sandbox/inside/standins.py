@@ -12,13 +12,16 @@ its defaults, failing as Python would), records every argument by name, and answ
   own     the submission's own function (a spy);
   ask     whatever `ask` answers (the grader computes it; it may say: use the own function).
 Records are columns per parameter: plain floats while every value is a number, else distinct values
-(a value equal to the previous call's is stored once) with an index per call.
+(a value equal to the previous call's is stored once) with an index per call. An array is recorded
+as it was when first passed; one changed in place while the run went on is marked as such.
 """
 
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Callable, Mapping
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -36,6 +39,8 @@ _FLOATS = (float, np.float64)
 _INTS = (int, np.int64, np.int32)
 _NUMBERS = (float, int, np.float64, np.float32, np.int64, np.int32)
 _UNSET = object()
+_FLOAT_SET = {float, np.float64}
+_NUMBER_SET = set(_NUMBERS)
 
 
 def decode_value(message: Any, depth: int = 0) -> Any:
@@ -60,12 +65,12 @@ def decode_value(message: Any, depth: int = 0) -> Any:
     raise wire.WireError("not a value the grader sends")
 
 
-def _key(value: Any) -> Any:
+def _key(value: Any, snapshot: bytes | None = None) -> Any:
     """Equal keys: equal values (the same bytes); used to merge repeated calls."""
     kind = type(value)
     if kind is np.ndarray:
         try:
-            return (value.dtype.str, value.shape, value.tobytes())
+            return (value.dtype.str, value.shape, value.tobytes() if snapshot is None else snapshot)
         except BaseException:
             return ("?", id(value))
     if kind in _NUMBERS:
@@ -76,63 +81,56 @@ def _key(value: Any) -> Any:
         return ("?", id(value))
 
 
-class Column:
-    """One parameter's values over the calls."""
-
-    __slots__ = ("floats", "values", "index", "last_key", "overflow")
-
-    def __init__(self) -> None:
-        self.floats: list[float] | None = []
-        self.values: list[dict[str, Any]] = []
-        self.index: list[int] = []
-        self.last_key: Any = _UNSET
-        self.overflow = False
-
-    def add(self, value: Any) -> bool:
-        """Record one value; True when it equals the previous call's value."""
-        floats = self.floats
-        kind = type(value)
-        if floats is not None and (kind in _FLOATS or (kind in _INTS and -2**53 < value < 2**53)):
-            number = float(value)
-            same = bool(floats) and (floats[-1] == number or (number != number and floats[-1] != floats[-1]))
-            floats.append(number)
-            return same
-        if floats is not None:
-            self._to_values()
-        key = _key(value)
-        if key == self.last_key and self.index:
-            self.index.append(self.index[-1])
-            return True
-        self.last_key = key
-        if len(self.values) >= MAX_DISTINCT:
-            self.overflow = True
-            self.index.append(-1)
-            return False
-        self.values.append(wire.encode_result(value))
-        self.index.append(len(self.values) - 1)
-        return False
-
-    def _to_values(self) -> None:
-        assert self.floats is not None
-        for number in self.floats:
-            key = _key(number)
-            if key != self.last_key or not self.index:
-                self.values.append(wire.encode_result(number))
-                self.last_key = key
-            self.index.append(len(self.values) - 1)
-        self.floats = None
-
-    def pack(self) -> dict[str, Any]:
-        if self.floats is not None:
-            return {"f": wire.encode_array(np.array(self.floats, dtype=np.float64))}
-        if len(self.values) == 1 and not self.overflow:
-            return {"v": self.values, "same": True}  # one value in every call (the data, say)
-        return {"v": self.values, "i": wire.encode_array(np.array(self.index, dtype=np.int64)),
-                "overflow": self.overflow}
+def _column(values: list[Any], snapshots: Mapping[int, tuple[Any, bytes]], changed: set[int]) -> dict[str, Any]:
+    """One parameter over the calls: plain floats while every value is a number, else the distinct
+    values (one stored while the value repeats) and an index per call. An array is taken as it was
+    when first passed (its snapshot); `changed` holds the arrays changed in place since."""
+    if set(map(type, values)) <= _NUMBER_SET:
+        try:
+            return {"f": wire.encode_array(np.array(values, dtype=np.float64))}
+        except (OverflowError, ValueError, TypeError):
+            pass  # an int beyond float64: kept as a value
+    first = values[0] if values else None
+    if type(first) is np.ndarray and id(first) not in changed and all(map(operator.is_, values, repeat(first))):
+        snapshot = snapshots[id(first)][1]  # one array in every call (the data, say)
+        shown = np.frombuffer(snapshot, dtype=first.dtype).reshape(first.shape)
+        return {"v": [wire.encode_result(shown)], "overflow": False, "changed": False, "same": True}
+    distinct: list[dict[str, Any]] = []
+    index: list[int] = []
+    last_key: Any = _UNSET
+    last_value: Any = _UNSET
+    for value in values:
+        if value is last_value and index:
+            index.append(index[-1])  # the same object again (the data): its snapshot is the same
+            continue
+        last_value = value
+        snapshot = snapshots.get(id(value)) if type(value) is np.ndarray else None
+        key = _key(value, None if snapshot is None else snapshot[1])
+        if key == last_key and index:
+            index.append(index[-1])
+            continue
+        last_key = key
+        if len(distinct) >= MAX_DISTINCT:
+            index.append(-1)
+            continue
+        if snapshot is not None and id(value) in changed:
+            distinct.append({"t": "other", "type": "ndarray", "text": "an array changed in place while it was used"})
+        elif snapshot is not None:
+            distinct.append(wire.encode_result(np.frombuffer(snapshot[1], dtype=value.dtype).reshape(value.shape)))
+        else:
+            distinct.append(wire.encode_result(value))
+        index.append(len(distinct) - 1)
+    packed: dict[str, Any] = {"v": distinct, "overflow": -1 in index, "changed": any(
+        id(v) in changed for v in {id(v): v for v in values if type(v) is np.ndarray}.values())}
+    if len(distinct) == 1 and not packed["overflow"]:
+        packed["same"] = True  # one value in every call (the data, say)
+    else:
+        packed["i"] = wire.encode_array(np.array(index, dtype=np.int64))
+    return packed
 
 
 class StandIn:
-    """One stood-in function of one run."""
+    """One stood-in function of one run: its spec, and the calls it received."""
 
     def __init__(self, name: str, spec: Mapping[str, Any], own: Any = None,
                  ask: Callable[[str, tuple[Any, ...]], Any] | None = None) -> None:
@@ -149,10 +147,9 @@ class StandIn:
         self.recording = bool(spec.get("record", True))
         self.own = own
         self.ask = ask
-        self.columns = [Column() for _ in self.params]
-        self.calls = 0
-        self.position = 0
-        self.last_value: Any = None
+        self.rows: list[tuple[Any, ...]] = []  # every call's arguments, bound by parameter
+        self.snapshots: dict[int, tuple[Any, bytes]] = {}  # each array passed, as it was when first passed
+        self.extra_calls = 0  # past MAX_CALLS: counted, not kept
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         """The call's arguments in parameter order, or the TypeError Python would raise."""
@@ -177,39 +174,123 @@ class StandIn:
         return tuple(values)
 
     def _record(self, bound: tuple[Any, ...]) -> bool:
-        """Record the call; True when every argument equals the previous call's."""
-        if self.calls >= MAX_CALLS:
-            self.calls += 1
+        """Keep the call's arguments; True when they are those of the previous call. Only what must be
+        done now is done now (an array's bytes when it is first passed); the columns are made when
+        the run ends. (The script stand-in, the hot one, has this in line: see _scripted.)"""
+        rows = self.rows
+        if len(rows) >= MAX_CALLS:
+            self.extra_calls += 1
             return False
-        same = True
-        for column, value in zip(self.columns, bound, strict=False):
-            same = column.add(value) and same
-        self.calls += 1
-        return same and self.calls > 1
+        previous = rows[-1] if rows else None
+        rows.append(bound)
+        if previous is None:
+            self._first(bound)
+            return False
+        return all(map(operator.is_, bound, previous)) or self._compare(bound, previous)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        bound = self._bind(args, kwargs)
-        same = self._record(bound)
+    def _first(self, bound: tuple[Any, ...]) -> None:
+        for value in bound:
+            if type(value) is np.ndarray:
+                self._snapshot(value)
+
+    def _compare(self, bound: tuple[Any, ...], previous: tuple[Any, ...]) -> bool:
+        """Whether a call's arguments equal the previous call's (those that are not the same objects)."""
+        same = True
+        for value, before in zip(bound, previous):  # noqa: B905 - both are bound to the same parameters
+            if value is before:
+                continue
+            kind = type(value)
+            if kind is np.ndarray:
+                raw = self._snapshot(value)
+                if same and not (type(before) is np.ndarray and value.shape == before.shape and
+                                 value.dtype == before.dtype and raw == self.snapshots[id(before)][1]):
+                    same = False
+            elif same and not (kind in _NUMBERS and type(before) in _NUMBERS and value == before):
+                same = False
+        return same
+
+    def _snapshot(self, value: np.ndarray) -> bytes:
+        known = self.snapshots.get(id(value))
+        if known is None or known[0] is not value:
+            known = self.snapshots[id(value)] = (value, _bytes(value))
+        return known[1]
+
+    def function(self) -> Callable[..., Any]:
+        """The function put in the submission's namespace."""
         if self.mode == "script":
-            if same:
-                value = self.last_value
+            return self._scripted()
+        name, record, own = self.name, self._record, self.own
+        ask = self.ask if self.mode == "ask" else None
+        n, bind = len(self.params), self._bind
+
+        def stand_in(*args: Any, **kwargs: Any) -> Any:
+            bound = args if not kwargs and len(args) == n else bind(args, kwargs)
+            record(bound)
+            if ask is not None:
+                answer = ask(name, bound)
+                if answer is not OWN:
+                    return answer
+            if not callable(own):
+                raise NameError(f"name '{name}' is not defined")
+            return own(*bound)
+
+        stand_in.__name__ = name
+        return stand_in
+
+    def _scripted(self) -> Callable[..., Any]:
+        """A script stand-in answers once per iteration of a student's loop (thousands of times a
+        run): what it needs is a local of this closure, and the usual call is handled in line."""
+        rows, script, n, bind, compare, first = self.rows, self.script, len(self.params), self._bind, \
+            self._compare, self._first
+        count, array, numbers, deepcopy, limit = len(script), np.ndarray, _NUMBERS, copy.deepcopy, MAX_CALLS
+        position, last = 0, None
+
+        def scripted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal position, last
+            bound = args if not kwargs and len(args) == n else bind(args, kwargs)
+            if len(rows) < limit:
+                previous = rows[-1] if rows else None
+                rows.append(bound)
+                if previous is None:
+                    first(bound)
+                    same = False
+                else:  # _compare in line for the usual call: new numbers, the same data arrays
+                    same = True
+                    for value, before in zip(bound, previous):  # noqa: B905 - bound to the same parameters
+                        if value is before:
+                            continue
+                        kind = type(value)
+                        if kind is array or kind not in numbers or type(before) not in numbers:
+                            same = compare(bound, previous)
+                            break
+                        if same and value != before:
+                            same = False
             else:
-                value = self.script[self.position % len(self.script)] if self.script else None
-                self.position += 1
-                self.last_value = value
+                self.extra_calls += 1
+                same = False
+            if not same:  # a function of its arguments: the same call gets the same answer
+                last = script[position % count] if count else None
+                position += 1
             # a fresh copy each time, as a real function returns: `gd *= lr` must not change the next answer
-            return value.copy() if type(value) is np.ndarray else copy.deepcopy(value)
-        if self.mode == "ask" and self.ask is not None:
-            answer = self.ask(self.name, bound)
-            if answer is not OWN:
-                return answer
-        if not callable(self.own):
-            raise NameError(f"name '{self.name}' is not defined")
-        return self.own(*bound)
+            return last.copy() if type(last) is array else deepcopy(last)
+
+        scripted.__name__ = self.name
+        return scripted
 
     def records(self) -> dict[str, Any]:
-        return {"calls": self.calls, "overflow": self.calls > MAX_CALLS,
-                "columns": {param: column.pack() for param, column in zip(self.params, self.columns, strict=True)}}
+        changed = {key for key, (value, raw) in self.snapshots.items() if _bytes(value) != raw}
+        by_param = list(zip(*self.rows)) if self.rows else [() for _ in self.params]  # noqa: B905 - same lengths
+        columns = {param: _column(list(values), self.snapshots, changed)
+                   for param, values in zip(self.params, by_param)}  # noqa: B905 - one per parameter
+        calls = len(self.rows) + self.extra_calls
+        return {"calls": calls, "overflow": calls > MAX_CALLS, "columns": columns}
+
+
+def _bytes(value: np.ndarray) -> bytes:
+    try:
+        return value.tobytes()
+    except BaseException:
+        return b"?"
 
 
 def install(namespace: dict[str, Any], specs: Mapping[str, Any],
@@ -220,7 +301,7 @@ def install(namespace: dict[str, Any], specs: Mapping[str, Any],
     for name, spec in specs.items():
         made[name] = StandIn(str(name), spec, own=saved[name] if saved[name] is not _UNSET else None, ask=ask)
     for name, stand_in in made.items():
-        namespace[name] = stand_in
+        namespace[name] = stand_in.function()
     return made, saved
 
 
