@@ -83,12 +83,13 @@ def _first_bad(student: Column, expected: Column, mine: np.ndarray, theirs: np.n
     if not mine_keys.size:
         return None
     if (mine_keys == mine_keys[0]).all() and (their_keys == their_keys[0]).all():
-        first_seen = np.zeros(1, dtype=np.int64)  # one value on each side in every call: one pair
+        first_seen: list[int] = [0]  # one value on each side in every call: one pair
     else:
-        _, first_seen = np.unique(np.stack([mine_keys, their_keys]), axis=1, return_index=True)
-    bad = [position for position in first_seen.tolist()
-           if not _value_close(student.value(int(mine[position])), expected.value(int(theirs[position])), rtol, atol)]
-    return min(bad) if bad else None
+        first_seen = np.unique(np.stack([mine_keys, their_keys]), axis=1, return_index=True)[1].tolist()
+    wrong = [int(position) for position in first_seen
+             if not _value_close(student.value(int(mine[position])), expected.value(int(theirs[position])), rtol,
+                                 atol)]
+    return min(wrong) if wrong else None
 
 
 def compare_calls(function: str, driver: str, student: CallTable | None, expected: CallTable,

@@ -92,8 +92,8 @@ def _column(values: list[Any], snapshots: Mapping[int, tuple[Any, bytes]], chang
             pass  # an int beyond float64: kept as a value
     first = values[0] if values else None
     if type(first) is np.ndarray and id(first) not in changed and all(map(operator.is_, values, repeat(first))):
-        snapshot = snapshots[id(first)][1]  # one array in every call (the data, say)
-        shown = np.frombuffer(snapshot, dtype=first.dtype).reshape(first.shape)
+        raw = snapshots[id(first)][1]  # one array in every call (the data, say)
+        shown = np.frombuffer(raw, dtype=first.dtype).reshape(first.shape)
         return {"v": [wire.encode_result(shown)], "overflow": False, "changed": False, "same": True}
     distinct: list[dict[str, Any]] = []
     index: list[int] = []
@@ -104,7 +104,7 @@ def _column(values: list[Any], snapshots: Mapping[int, tuple[Any, bytes]], chang
             index.append(index[-1])  # the same object again (the data): its snapshot is the same
             continue
         last_value = value
-        snapshot = snapshots.get(id(value)) if type(value) is np.ndarray else None
+        snapshot: tuple[Any, bytes] | None = snapshots.get(id(value)) if type(value) is np.ndarray else None
         key = _key(value, None if snapshot is None else snapshot[1])
         if key == last_key and index:
             index.append(index[-1])
