@@ -133,7 +133,16 @@ def _checks(spec: AssignmentSpec, mode: Mode, content: dict[str, Any]) -> dict[s
     return checks
 
 
-def load_build(spec: AssignmentSpec, mode: Mode) -> tuple[dict[str, Any], str]:
+@dataclass(frozen=True)
+class Build:
+    """One build file, read: every check's stored data, the digest, and what drew the inputs."""
+
+    checks: dict[str, Any]
+    digest: str
+    drawn_with: dict[str, str]
+
+
+def load_build(spec: AssignmentSpec, mode: Mode) -> Build:
     """The stored data of every check, and the build's digest; SpecError when missing or stale."""
     path = build_file(spec, mode)
     try:
@@ -154,4 +163,5 @@ def load_build(spec: AssignmentSpec, mode: Mode) -> tuple[dict[str, Any], str]:
                         f"run: {_command(spec)}")
     if not isinstance(content.get("checks"), dict):
         raise SpecError(f"{path}: damaged; run: {_command(spec)}")
-    return _checks(spec, mode, content), str(content["digest"])
+    drawn_with = content.get("drawn_with") if isinstance(content.get("drawn_with"), dict) else {}
+    return Build(_checks(spec, mode, content), str(content["digest"]), {str(k): str(v) for k, v in drawn_with.items()})

@@ -216,9 +216,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.correct": {"en": "correct", "ko": "정답"},
     "report.not_yet": {"en": "not yet correct", "ko": "아직 정답이 아님"},
     "report.reproducible": {
-        "en": "reproducible with: grader {grader}, spec sha256 {spec}, Hypothesis {hypothesis} (seed {seed}), "
-              "numpy {numpy}, Python {python}, isolation {isolation}",
-        "ko": "재현 정보: grader {grader}, spec sha256 {spec}, Hypothesis {hypothesis} (seed {seed}), "
+        "en": "reproducible with: grader {grader}, build sha256 {spec} (inputs drawn by Hypothesis {hypothesis}, "
+              "seed {seed}), numpy {numpy}, Python {python}, isolation {isolation}",
+        "ko": "재현 정보: grader {grader}, build sha256 {spec} (입력 생성: Hypothesis {hypothesis}, seed {seed}), "
               "numpy {numpy}, Python {python}, 격리 방식 {isolation}",
     },
     "status.passed": {"en": "passed", "ko": "통과"},

@@ -31,6 +31,7 @@ class Assignment:
     stored: dict[str, Any]
     build_digest: str
     reference: Reference | None
+    drawn_with: dict[str, str] = field(default_factory=dict)  # the Hypothesis (and more) that drew the inputs
     shared: Shared = field(default_factory=Shared)
 
 
@@ -39,8 +40,10 @@ def load_assignment(spec: AssignmentSpec, mode: Mode = "official",
     """The exercise and its build; the self-check never loads the reference, even where there is one."""
     from grader.build import load_build
 
+    drawn_with: dict[str, str] = {"hypothesis": hypo.hypothesis_version()}
     if stored is None:
-        stored, digest = load_build(spec, mode)
+        build = load_build(spec, mode)
+        stored, digest, drawn_with = build.checks, build.digest, build.drawn_with
     else:
         digest = spec.digest if mode == "official" else spec.public_digest
     reference = None
@@ -48,7 +51,7 @@ def load_assignment(spec: AssignmentSpec, mode: Mode = "official",
         if spec.reference is None or not spec.reference.is_file():
             raise SpecError(t("cli.no_reference"))
         reference = Reference(spec.reference)
-    return Assignment(spec, mode, stored, digest, reference)
+    return Assignment(spec, mode, stored, digest, reference, drawn_with)
 
 
 def verify_reference(spec: AssignmentSpec, stored_by_mode: dict[Mode, dict[str, Any]]) -> None:
@@ -68,7 +71,7 @@ def provenance(assignment: Assignment, sandbox: Sandbox) -> Provenance:
     spec = assignment.spec
     examples = {c.id: check_examples(c.config) for p in spec.parts for c in p.checks if check_examples(c.config)}
     return Provenance(grader_version=__version__, assignment=spec.id, spec_sha256=assignment.build_digest,
-                      hypothesis_version=hypo.hypothesis_version(),
+                      hypothesis_version=assignment.drawn_with.get("hypothesis", "?"),
                       hypothesis_seed=spec.seed if assignment.mode == "official" else spec.selfcheck_seed,
                       hypothesis_settings={"inputs": "stored by grade build", "max_examples": examples,
                                            "phases": ["shrink"], "database": None, "deadline": None},

@@ -32,7 +32,7 @@ def encode(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = np.array(value, order="C")  # (not ascontiguousarray: it makes a 0-d array 1-d)
         dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
         if dtype.str not in _DTYPES:
             array = array.astype(np.float64)
@@ -77,7 +77,8 @@ def _decode(data: Any) -> Any:
     if "tuple" in data:
         return tuple(_decode(item) for item in data["tuple"])
     if "arrays" in data:
-        return list(_decode(data["arrays"]))
+        stacked = _decode(data["arrays"])
+        return [stacked[i, ...].copy() for i in range(len(stacked))]  # (a[i, ...] of a 1-d array is 0-d)
     if "dict" in data:
         return {str(k): _decode(v) for k, v in data["dict"].items()}
     raise ValueError("unknown tag")

@@ -13,7 +13,7 @@ from grader.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "assignments" / "linreg" / "spec.toml"
-EXERCISES = ("linreg",)  # every exercise this project ships
+EXERCISES = ("linreg", "logreg")  # every exercise this project ships
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "submissions"
 
 

@@ -46,13 +46,21 @@ def main(argv: Sequence[str]) -> int:
         return build_command(args.assignment, check=args.check)
     if args.command == "assign":
         for path in assign_source(args.source, args.assignment):
-            print(t("cli.build_wrote", path=path))
+            print(t("cli.build_wrote", path=_shown(path)))
         return EXIT_FULL_MARKS
     from grader.authoring.new import scaffold
 
     for path in scaffold(args.name, args.root):
-        print(t("cli.build_wrote", path=path))
+        print(t("cli.build_wrote", path=_shown(path)))
     return EXIT_FULL_MARKS
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would write it: relative to the current folder when it is below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _spec_path(assignment: Path) -> Path:
@@ -80,7 +88,7 @@ def build_command(assignment: Path, *, check: bool = False) -> int:
     for warning in report.warnings:
         print(t("cli.warning", message=warning))
     for path in report.written:
-        print(t("cli.build_wrote", path=path))
+        print(t("cli.build_wrote", path=_shown(path)))
     return EXIT_FULL_MARKS
 
 

@@ -174,6 +174,15 @@ def judge(reply: Reply, expected: Any, returns: str, tolerance: Tolerance, scale
 
 
 def _shown(flat: np.ndarray, expected: Any) -> str:
+    """Numbers laid out like the expected answer: a number, an array, or a tuple of them."""
+    if isinstance(expected, (tuple, list)):
+        items, start = [], 0
+        for item in expected:
+            size = 1 if _is_number(item) else int(np.size(item))
+            items.append(_shown(flat[start:start + size], item))
+            start += size
+        return ("(" if isinstance(expected, tuple) else "[") + ", ".join(items) + (
+            ")" if isinstance(expected, tuple) else "]")
     return format_number(flat[0]) if _is_number(expected) and flat.size == 1 else format_array(flat)
 
 

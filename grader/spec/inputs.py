@@ -17,6 +17,7 @@ draw and to shrink), then shaped.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from hypothesis import strategies as st
 
 MAX_ELEMENTS = 10_000
+_VOCABULARY = ("int", "float", "min_magnitude", "include", "times", "one_of", "array", "dtype", "list", "of")
 _DTYPES = {"float64", "float32", "int64", "int32"}
 
 
@@ -141,6 +143,11 @@ def _shape(value: Any, where: Where, known: Mapping[str, Draw]) -> str | tuple[s
 def parse_draw(value: Any, where: Where, known: Mapping[str, Draw]) -> Draw:
     """One declaration -> a Draw; every mistake an author can make here is a SpecError at its key."""
     table = Table(value, where)
+    for key in table.keys():  # a misspelt key is named against the whole vocabulary, not what was read
+        if key not in _VOCABULARY:
+            close = difflib.get_close_matches(key, _VOCABULARY, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise table.at(key).error(f"unknown key '{key}'{hint}; a draw knows {', '.join(_VOCABULARY)}")
     kinds = [key for key in ("array", "list", "one_of", "int", "float") if key in table]
     if not kinds:
         raise where.error("declare what to draw: int, float, one_of, array or list")

@@ -53,14 +53,14 @@ class Source:
                 break
             start, end = found
             header, depth = name, depth + 1
-        rest = [str(k) for k in keys[depth:]]
+        rest = [str(k) for k in keys[depth:] if not isinstance(k, int)]
         if not rest:
             return start if start else None
-        for index in range(start, end):
-            stripped = lines[index].strip()
-            if re.match(rf"^{re.escape(rest[0])}\s*(=|\.)", stripped) or (
-                    len(rest) > 1 and re.match(rf"^{re.escape(rest[0])}\.{re.escape(rest[1])}\s*=", stripped)):
-                return index + 1
+        for length in range(len(rest), 0, -1):  # the longest dotted key written: args.b.float, args.b, args
+            dotted = r"\s*\.\s*".join(re.escape(k) for k in rest[:length])
+            for index in range(start, end):
+                if re.match(rf"^{dotted}\s*(=|\.)", lines[index].strip()):
+                    return index + 1
         return start if start else None
 
     @staticmethod
