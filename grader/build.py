@@ -163,5 +163,6 @@ def load_build(spec: AssignmentSpec, mode: Mode) -> Build:
                         f"run: {_command(spec)}")
     if not isinstance(content.get("checks"), dict):
         raise SpecError(f"{path}: damaged; run: {_command(spec)}")
-    drawn_with = content.get("drawn_with") if isinstance(content.get("drawn_with"), dict) else {}
-    return Build(_checks(spec, mode, content), str(content["digest"]), {str(k): str(v) for k, v in drawn_with.items()})
+    drawn_with = content.get("drawn_with")
+    versions = {str(k): str(v) for k, v in drawn_with.items()} if isinstance(drawn_with, dict) else {}
+    return Build(_checks(spec, mode, content), str(content["digest"]), versions)
