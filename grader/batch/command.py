@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("source", type=Path, help="a folder, or a zip downloaded from Canvas/Moodle")
     batch.add_argument("--out", type=Path, required=True, help="where grades and reports are written")
     batch.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
-    batch.add_argument("--spec", type=Path, default=None, help="the assignment's spec.toml")
+    batch.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None,
+                       help="the exercise: its folder or its spec.toml")
     batch.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
     batch.add_argument("--canvas-gradebook", type=Path, default=None, help="the class's exported Canvas gradebook CSV")
     batch.add_argument("--assignment-id", default=None, help="the Canvas assignment id for the column title")
@@ -33,10 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     actions = gradescope.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="write the autograder zip to upload to Gradescope")
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
-    build.add_argument("--spec", type=Path, default=None)
+    build.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None)
     run = actions.add_parser("run", help="grade /autograder/submission (what run_autograder calls)")
     run.add_argument("--root", type=Path, default=Path("/autograder"))
-    run.add_argument("--spec", type=Path, default=None)
+    run.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None)
     return parser
 
 
@@ -60,7 +61,8 @@ def main(argv: Sequence[str]) -> int:
 def _spec_path(given: Path | None) -> Path:
     from grader.cli import default_spec
 
-    return (given or default_spec()).resolve()
+    path = (given or default_spec()).resolve()
+    return path / "spec.toml" if path.is_dir() else path
 
 
 def _batch(args: argparse.Namespace) -> int:

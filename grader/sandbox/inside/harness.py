@@ -12,6 +12,7 @@ import builtins
 import gc
 import importlib.util
 import io
+import linecache
 import os
 import resource
 import signal
@@ -131,8 +132,11 @@ def load(units: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     for unit in units:
         label = str(unit["label"])
+        source = str(unit["source"])
+        # the source of each unit, for tracebacks: a student's line shows with its text
+        linecache.cache[label] = (len(source), None, source.splitlines(True), label)
         try:
-            tree = ast.parse(str(unit["source"]), filename=label)
+            tree = ast.parse(source, filename=label)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             notes.append(f"{label}: not run ({type(error).__name__})")
             continue
