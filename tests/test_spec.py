@@ -115,7 +115,7 @@ def test_a_stale_or_missing_build_names_the_command(exercise: Path) -> None:
 def test_a_reference_that_fails_its_own_checks_is_refused(exercise: Path) -> None:
     """A listed expected value the reference does not give (a typo in the lesson's numbers, say)."""
     _edit(exercise, 'cases = [{ p = [0.5], y = [1] }, { p = [0.9, 0.2], y = [1, 0] }, '
-                    '{ p = [0.25, 0.75, 0.5], y = [0, 0, 1] }]',
+                    '{ p = [0.25, 0.75, 0.6], y = [0, 0, 1] }]',
           'cases = [{ p = [0.5], y = [1] }]\n  expected = [0.7]')
     before = (exercise.parent / "build" / "official.json").read_bytes()
     with pytest.raises(SpecError, match="the reference fails its own checks"):
