@@ -14,11 +14,12 @@ import pytest
 
 from grader.messages import LANGUAGES, use
 from grader.pipeline import Assignment, grade_path, load_assignment
-from grader.results import PartResult, SubmissionResult
+from grader.results import SubmissionResult
 from grader.sandbox.client import Sandbox
 from grader.spec import AssignmentSpec, MistakeSpec, load_spec
 
 from .conftest import ROOT
+from .outcomes import assert_named, assert_outcome, outcome, summary
 
 EXERCISE = ROOT / "assignments" / "logreg"
 SPEC = EXERCISE / "spec.toml"
@@ -67,19 +68,6 @@ REQUIRED = {
 }
 
 
-def _outcome(path: Path) -> tuple[str, str | None]:
-    kind, _, part = path.name.split("__", 1)[0].partition("-")
-    return kind, part or None
-
-
-def _part_of(result: SubmissionResult, name: str) -> PartResult:
-    return next(p for p in result.parts if p.name == name)
-
-
-def _summary(result: SubmissionResult) -> str:
-    return "\n".join(f"{p.name} {p.score}/{p.max_score}: {p.feedback}" for p in result.parts)
-
-
 def _full(result: SubmissionResult) -> dict[str, bool]:
     return {p.name: p.score >= p.max_score for p in result.parts}
 
@@ -104,7 +92,7 @@ class Logreg:
         self.mistakes = {part.name: {m.id: m for m in part.mistakes} for part in self.spec.parts}
 
     def assignment(self, mode: str, path: Path) -> Assignment:
-        kind, part = _outcome(path)
+        kind, part = outcome(path)
         if kind != "timeout":
             return self.official if mode == "official" else self.selfcheck
         key = (mode, part)
@@ -134,29 +122,8 @@ def logreg(sandbox: Sandbox) -> Logreg:
 @pytest.mark.parametrize("path", CASES, ids=[p.name for p in CASES])
 def test_fixture_outcome(path: Path, logreg: Logreg) -> None:
     result = logreg.grade(path)
-    kind, part = _outcome(path)
-    scores = {p.name: (p.score, p.max_score) for p in result.parts}
-    assert tuple(scores) == PARTS
-    summary = _summary(result)
-    if kind == "pass":
-        assert result.error is None, result.error
-        assert result.score == result.max_score, summary
-    elif kind in ("fail", "timeout"):
-        assert part in scores, f"unknown part {part}"
-        assert result.error is None, result.error
-        for name, (score, maximum) in scores.items():
-            if name == part:
-                assert score < maximum, f"{name} should lose points:\n{summary}"
-            else:
-                assert score == maximum, f"{name} should keep full marks:\n{summary}"
-        if kind == "timeout":
-            assert "timeout" in {c.status for c in _part_of(result, part).checks}, summary
-    elif kind == "broken":
-        assert result.score == 0
-        assert result.error, "a broken submission must carry an error message"
-        assert path.name in result.error
-    else:
-        pytest.fail(f"fixture {path.name} has an unknown outcome '{kind}'")
+    assert tuple(p.name for p in result.parts) == PARTS
+    assert_outcome(path, result)
 
 
 # ------------------------------------------------------------------ named mistakes
@@ -169,39 +136,16 @@ def test_the_catalogue_knows_the_typical_mistakes(logreg: Logreg) -> None:
     for part, ids in REQUIRED.items():
         assert ids <= set(logreg.mistakes[part]), part
     for name, ident in NAMED.items():
-        part = _outcome(Path(name))[1]
+        part = outcome(name)[1]
         assert part is not None
         assert ident is None or logreg.mistake(part, ident) is not None, name
-
-
-def _assert_names(result: SubmissionResult, name: str, lang: str, logreg: Logreg) -> None:
-    part_name = _outcome(Path(name))[1]
-    assert part_name is not None
-    part = _part_of(result, part_name)
-    failed = [c for c in part.checks if not c.passed]
-    assert failed, _summary(result)
-    ident = NAMED[name]
-    if ident is None:
-        assert all(c.misconception is None for c in failed), [(c.id, c.misconception) for c in failed]
-        assert all(c.counterexample for c in failed), [c.feedback for c in failed]
-        return
-    entry = logreg.mistake(part_name, ident)
-    assert entry is not None
-    named = [c for c in failed if c.misconception == ident]
-    assert named, [(c.id, c.misconception) for c in failed]
-    for check in named:
-        assert entry.name.get(lang) in check.feedback
-        hint = entry.hint or next(p.hint for p in logreg.spec.parts if p.name == part_name)
-        assert hint is not None and hint.get(lang) in check.feedback
-        for variant in entry.variants:  # the feedback names the mistake; it never prints its code
-            assert variant.expr is None or variant.expr not in check.feedback
-            assert all(new not in check.feedback for _, new in variant.replace)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(NAMED))
 def test_official_feedback_names_the_mistake(name: str, lang: str, logreg: Logreg) -> None:
-    _assert_names(logreg.grade(FIXTURES / name, "official", lang), name, lang, logreg)
+    assert_named(logreg.grade(FIXTURES / name, "official", lang), str(outcome(name)[1]), NAMED[name], logreg.spec,
+                 lang)
 
 
 def test_counts_of_named_and_counterexample_fixtures() -> None:
@@ -224,12 +168,12 @@ def test_selfcheck_agrees_with_the_official_grade(path: Path, logreg: Logreg) ->
     assert selfcheck.mode == "self-check"
     assert selfcheck.error is None, selfcheck.error
     assert _full(selfcheck) == _full(official), \
-        f"official:\n{_summary(official)}\nself-check:\n{_summary(selfcheck)}"
+        f"official:\n{summary(official)}\nself-check:\n{summary(selfcheck)}"
 
 
 @pytest.mark.parametrize("name", sorted(n for n, ident in NAMED.items() if ident is not None))
 def test_selfcheck_names_the_same_mistakes(name: str, logreg: Logreg) -> None:
-    _assert_names(logreg.grade(FIXTURES / name, "self-check"), name, "en", logreg)
+    assert_named(logreg.grade(FIXTURES / name, "self-check"), str(outcome(name)[1]), NAMED[name], logreg.spec)
 
 
 # ------------------------------------------------------------------ the catalogue and the exercise
@@ -243,12 +187,10 @@ def _generator() -> ModuleType:
 
 
 def test_catalogue_is_reproducible() -> None:
-    built = _generator().build()
-    on_disk = {p.name: p.read_bytes() for p in FIXTURES.iterdir() if p.is_file() and p != GENERATOR}
-    assert sorted(on_disk) == sorted(built), "run tests/fixtures/logreg/make_fixtures.py"
-    stale = [name for name, data in built.items() if on_disk[name] != data]
-    assert not stale, f"out of date (run tests/fixtures/logreg/make_fixtures.py): {stale}"
-    assert _generator().main(["--check"]) == 0
+    from .fixtures.kit import stale
+
+    assert stale(_generator().build(), FIXTURES, ignored=(GENERATOR.name,)) == [], \
+        "run tests/fixtures/logreg/make_fixtures.py"
 
 
 def test_names_follow_the_convention() -> None:

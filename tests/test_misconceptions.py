@@ -3,17 +3,15 @@ the fixture mistakes that are not in the catalogue get a counterexample instead.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from grader.messages import LANGUAGES, use
 from grader.pipeline import Assignment, grade_path
-from grader.results import PartResult
 from grader.sandbox.client import Sandbox
 from grader.spec import MistakeSpec, load_spec
 
 from .conftest import FIXTURES, SPEC_PATH
+from .outcomes import assert_named, outcome
 
 
 class Catalogue:
@@ -81,10 +79,6 @@ REQUIRED = {
 }
 
 
-def _part(path: Path) -> str:
-    return path.name.split("__", 1)[0].split("-", 1)[1]
-
-
 def test_every_fail_fixture_is_mapped() -> None:
     fails = {p.name for p in FIXTURES.iterdir() if p.name.startswith("fail-")}
     assert fails == set(NAMED)
@@ -94,12 +88,9 @@ def test_the_catalogue_knows_the_typical_mistakes() -> None:
     for part, ids in REQUIRED.items():
         assert ids <= {m.id for m in CATALOGUE.of(part)}, part
     for name, ident in NAMED.items():
-        part = name.split("__", 1)[0].split("-", 1)[1]
+        part = outcome(name)[1]
+        assert part is not None
         assert ident is None or CATALOGUE.find(part, ident) is not None, name
-
-
-def _failed_part(result_parts: tuple[PartResult, ...], name: str) -> PartResult:
-    return next(p for p in result_parts if p.name == name)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -109,23 +100,9 @@ def test_official_feedback_names_the_mistake(name: str, lang: str, assignment: A
     path = FIXTURES / name
     with use(lang):
         result = grade_path(path, assignment, sandbox)
-    part = _failed_part(result.parts, _part(path))
-    failed = [c for c in part.checks if not c.passed]
-    assert failed
-    ident = NAMED[name]
-    if ident is None:
-        assert all(c.misconception is None for c in failed)
-        assert all(c.counterexample for c in failed), [c.feedback for c in failed]
-        return
-    entry = CATALOGUE.find(part.name, ident)
-    assert entry is not None
-    named = [c for c in failed if c.misconception == ident]
-    assert named, [(c.id, c.misconception) for c in failed]
-    for check in named:
-        assert entry.name.get(lang) in check.feedback
-        assert CATALOGUE.hint(part.name, ident, lang) in check.feedback
-        for variant in entry.variants:  # the feedback names the mistake; it never prints code
-            assert variant.expr is None or variant.expr not in check.feedback
+    part = outcome(path)[1]
+    assert part is not None
+    assert_named(result, part, NAMED[name], assignment.spec, lang)
 
 
 def test_counts_of_named_and_counterexample_fixtures() -> None:
