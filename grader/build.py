@@ -76,23 +76,26 @@ def never_shown(spec: AssignmentSpec, official: dict[str, Any]) -> list[str]:
     found = []
     for part in spec.parts:
         for mistake in part.mistakes:
-            shown = False
+            shown = answered = False
             for check in part.checks:
                 if check.kind == "trajectory":
-                    shown = True  # judged on each student's own path, not on stored inputs
+                    shown = answered = True  # judged on each student's own path, not on stored inputs
                     continue
                 stored = decode(official["checks"][check.id])
                 right = stored["fingerprints"] if check.kind == "driver" else stored["expected"]
                 for variant in stored.get("mistakes", {}).get(mistake.id, []):
                     for good, bad in zip(right, variant, strict=False):
-                        a = numbers(good)
-                        b = numbers(bad)
-                        if b is not None and (a is None or a.shape != b.shape or not np.allclose(a, b, rtol=1e-6,
-                                                                                                  atol=0)):
+                        a, b = numbers(good), numbers(bad)
+                        answered = answered or b is not None
+                        if b is not None and (a is None or a.shape != b.shape or
+                                              not np.allclose(a, b, rtol=1e-6, atol=0)):
                             shown = True
-            if not shown:
-                found.append(f"{spec.path}: the mistake '{mistake.id}' of part '{part.name}' gives the right answer "
-                             "on every stored input: it can never be named (draw other inputs, or change it)")
+            where = f"{spec.path}: the mistake '{mistake.id}' of part '{part.name}'"
+            if not answered:
+                found.append(f"{where} fails on every stored input (is its code right?): it can never be named")
+            elif not shown:
+                found.append(f"{where} gives the right answer on every stored input: it can never be named "
+                             "(draw other inputs, or change it)")
     return found
 
 

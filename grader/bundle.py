@@ -36,7 +36,7 @@ def readme(spec: AssignmentSpec, stub: str) -> str:
     for lang in LANGUAGES:
         with use(lang):
             sections.append(t("bundle.readme", title=spec.title.get(lang), stub=stub, notebook=notebook,
-                              functions=functions))
+                              functions=functions, exercise=str(Path(stub).parent.as_posix())))
     return "\n\n".join(sections) + "\n"
 
 

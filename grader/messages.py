@@ -209,6 +209,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.notes": {"en": "notes", "ko": "참고"},
     "report.isolation": {"en": "isolation", "ko": "격리"},
     "report.inputs": {"en": "{count} inputs", "ko": "입력 {count}개"},
+    "report.input": {"en": "{count} input", "ko": "입력 {count}개"},
     "report.score": {"en": "score", "ko": "점수"},
     "report.feedback": {"en": "feedback", "ko": "피드백"},
     "report.counterexample": {"en": "counterexample", "ko": "반례"},
@@ -238,16 +239,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bundle.readme": {
         "en": "Self-check: {title}\n\nCheck your work ({functions}) before you hand it in, from this folder:\n\n"
-              "    python -m grader.cli --self-check {stub} --lang en\n\n"
+              "    python -m grader.cli --self-check {stub} --assignment {exercise} --lang en\n\n"
               "or, in the notebook {notebook}, in a cell of its own:\n\n"
               "    import sys; sys.path.insert(0, \"<this folder>\")\n"
-              "    from grader import check; check(lang=\"en\")\n\n"
+              "    from grader import check; check(spec=\"<this folder>/{exercise}\", lang=\"en\")\n\n"
               "The self-check works without the reference solution. The official grade may run more checks.",
         "ko": "자가 점검: {title}\n\n제출하기 전에 이 폴더에서 작성한 코드({functions})를 점검하세요:\n\n"
-              "    python -m grader.cli --self-check {stub} --lang ko\n\n"
+              "    python -m grader.cli --self-check {stub} --assignment {exercise} --lang ko\n\n"
               "또는 노트북 {notebook}의 새 셀에서:\n\n"
               "    import sys; sys.path.insert(0, \"<이 폴더>\")\n"
-              "    from grader import check; check(lang=\"ko\")\n\n"
+              "    from grader import check; check(spec=\"<이 폴더>/{exercise}\", lang=\"ko\")\n\n"
               "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.",
     },
     "cli.build_wrote": {"en": "wrote {path}", "ko": "{path}을(를) 썼습니다"},

@@ -30,7 +30,7 @@ class Reference:
     """A loaded reference module: its functions, their parameters, and mistakes built from them."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = _shown(path)
         try:
             self.source = path.read_text(encoding="utf-8")
         except OSError as error:
@@ -111,6 +111,14 @@ class Reference:
                                 "each old text must occur exactly once")
             source = source.replace(old, new)
         return source
+
+
+def _shown(path: Path) -> Path:
+    """The reference's path as messages show it: relative to the current folder when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _load(path: Path) -> ModuleType:

@@ -90,11 +90,13 @@ def test_a_declaration_that_cannot_be_drawn_is_refused_at_its_key(declaration: d
     assert message in raised.value.message and "x" in raised.value.message
 
 
-def test_an_array_draw_keeps_its_declared_dtype() -> None:
-    (spec,) = _draws({"z": {"array": [3], "float": [0, 1], "dtype": "float32"}}).values()
+def test_an_array_draw_has_a_dtype_the_student_receives_unchanged() -> None:
+    (spec,) = _draws({"z": {"array": [3], "int": [0, 5], "dtype": "int64"}}).values()
     assert isinstance(spec, ArrayDraw)
     (z,), *_ = hypo.draw_examples(strategy({}, {"z": spec}), 1, 3)
-    assert z.dtype == np.float32 and z.shape == (3,)
+    assert z.dtype == np.int64 and z.shape == (3,)
+    with pytest.raises(SpecError, match="'float32' is not one of float64, int64"):
+        _draws({"z": {"array": [3], "float": [0, 1], "dtype": "float32"}})
 
 
 # ------------------------------------------------------------------ what a build stores

@@ -78,6 +78,9 @@ def _batch(args: argparse.Namespace) -> int:
             raise UsageError(f"{option}: no such file")
     spec_path = _spec_path(args.spec)
     spec = load_spec(spec_path)
+    from grader.build import load_build
+
+    load_build(spec, "official")  # a missing or stale build stops the batch here, not once per student
     executor: Executor = DaskExecutor(args.dask) if args.dask else LocalPool(args.jobs or default_jobs())
     executor.start(str(spec_path))
     try:

@@ -61,6 +61,9 @@ def build_zip(out: Path, *, spec_path: Path) -> Path:
         raise UsageError(f"{spec_path}: the spec must live inside the project to be packaged") from None
     if spec.reference is None or not spec.reference.is_file():
         raise UsageError(f"{spec_path}: the official autograder needs the reference solution")
+    from grader.build import load_build
+
+    load_build(spec, "official")  # the zip carries the build: a stale one is refused here
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".zip.tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:

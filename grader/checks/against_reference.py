@@ -32,15 +32,8 @@ def _config(check: Any) -> AgainstReference:
 
 def strategy(ctx: CheckContext | PrepareContext) -> Any:
     config = _config(ctx.check)
-    spec_let = {key: value for key, value in _spec_let(ctx).items() if key not in config.args}
+    spec_let = {key: value for key, value in ctx.spec.let.items() if key not in config.args}
     return inputs.strategy({**spec_let, **config.let}, config.args)
-
-
-def _spec_let(ctx: CheckContext | PrepareContext) -> dict[str, Any]:
-    from grader.spec.inputs import parse_draws
-    from grader.spec.reader import Source, Table, Where
-
-    return ctx.spec.table and parse_draws(Table(ctx.spec.table.get("let", {}), Where(Source(ctx.spec.path, ""))))
 
 
 def prepare(ctx: PrepareContext) -> dict[str, Any]:

@@ -59,6 +59,9 @@ def prepare(ctx: PrepareContext, examples: list[tuple[Any, ...]], given: list[An
     reference = ctx.reference
     fn = ctx.check.function
     params = reference.params(fn)
+    for name in uses:
+        if not reference.has(name):
+            raise ctx.where("uses").error(f"the reference defines no function '{name}'")
     for example in examples:
         if len(example) != len(params):
             raise ctx.where().error(f"an input has {len(example)} arguments; {fn}({', '.join(params)}) "

@@ -71,10 +71,10 @@ def _drawn(config: Driver) -> list[str]:
     return [name for name, spec in config.stand_ins.items() if spec.draw is not None]
 
 
-def _strategy(config: Driver) -> Any:
+def _strategy(config: Driver, spec_let: Mapping[str, Any]) -> Any:
     """Hypothesis's strategy for the drawn scripts of one run (one list per drawn stand-in)."""
     draws = {name: config.stand_ins[name].draw for name in _drawn(config)}
-    return inputs.strategy(config.let, {name: draw for name, draw in draws.items() if draw is not None})
+    return inputs.strategy({**spec_let, **config.let}, {name: draw for name, draw in draws.items() if draw is not None})
 
 
 def _wire(reference: Reference, name: str, mode: str, values: list[Any], record: bool) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
     drawn: list[tuple[Any, ...]] = [()]
     if _drawn(config):
         try:
-            drawn = [tuple(d) for d in hypo.draw_examples(_strategy(config), ctx.seed, config.examples)]
+            drawn = [tuple(d) for d in hypo.draw_examples(_strategy(config, ctx.spec.let), ctx.seed, config.examples)]
         except Exception as error:
             raise ctx.where("stand_ins").error(f"Hypothesis cannot draw these scripts ({error})") from None
     settings, runs = [], []
@@ -295,7 +295,9 @@ def _described(ctx: CheckContext, setting: Mapping[str, Any]) -> str:
             parts.append(t("driver.replay", function=name))
         elif spec.mode == "reference":
             parts.append(t("driver.reference", function=name))
-    return t("driver.setting", driver=ctx.check.function, stand_ins="; ".join(parts) or "—")
+    if not parts:
+        return f"{ctx.check.function}()"
+    return t("driver.setting", driver=ctx.check.function, stand_ins="; ".join(parts))
 
 
 def run(ctx: CheckContext) -> Verdict:
@@ -386,7 +388,7 @@ def _shrink(ctx: CheckContext, session: Any) -> tuple[str, str] | None:
         (reply,) = session.run(fn, args, [_stand_ins(ctx, made)], capture=config.printed)
         return _problem(ctx, reply, made, records)
 
-    found = ctx.shrink(lambda: _strategy(config), config.examples, probe)
+    found = ctx.shrink(lambda: _strategy(config, ctx.spec.let), config.examples, probe)
     if found is None:
         return None
     example, problem = found

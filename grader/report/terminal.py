@@ -55,7 +55,8 @@ def _pad(text: str, width: int) -> str:
 
 
 def _check_lines(check: CheckResult) -> list[str]:
-    inputs = f" [{t('report.inputs', count=check.examples)}]" if check.examples else ""
+    key = "report.input" if check.examples == 1 else "report.inputs"
+    inputs = f" [{t(key, count=check.examples)}]" if check.examples else ""
     lines = [f"      {_MARK.get(check.status, '?')} {check.title}{inputs}"]
     lines += [f"          {text}" for text in check.feedback.splitlines()]
     if check.status != "passed" and isinstance(check.details, dict):

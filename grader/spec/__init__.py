@@ -134,6 +134,7 @@ class AssignmentSpec:
     data: dict[str, Any]
     digest: str  # the spec's content and the reference's: what an official build was made from
     public_digest: str  # the spec without its mistakes' code: what a self-check build was made from
+    let: dict[str, Draw] = field(default_factory=dict)  # the draws every check may name
     table: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -152,14 +153,23 @@ class AssignmentSpec:
         raise KeyError(check_id)
 
 
+def selfcheck_seed_of(seed: int) -> int:
+    """The self-check's own seed when the spec gives none: another seed, never the official one."""
+    return seed ^ 0x5E1FC0DE
+
+
 def _canonical(table: Any) -> bytes:
     return json.dumps(table, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
 
 
 def public_table(table: dict[str, Any]) -> dict[str, Any]:
-    """The spec as students may see it: no path to the reference, no mistake's code."""
+    """The spec as students may see it: no path to the reference, no mistake's code, and not the
+    official grade's seed (the self-check's stays: it names the inputs the student's build holds)."""
     public = {key: value for key, value in table.items()}
-    public["assignment"] = {k: v for k, v in dict(table.get("assignment", {})).items() if k != "reference"}
+    assignment = dict(table.get("assignment", {})) if isinstance(table.get("assignment"), dict) else {}
+    if "selfcheck_seed" not in assignment and isinstance(assignment.get("seed", 0), int):
+        assignment["selfcheck_seed"] = selfcheck_seed_of(assignment.get("seed", 0))
+    public["assignment"] = {k: v for k, v in assignment.items() if k not in ("reference", "seed")}
     parts = []
     for part in table.get("parts", []) if isinstance(table.get("parts"), list) else []:
         if isinstance(part, dict):
@@ -314,13 +324,12 @@ def _validate_uses(parts: tuple[PartSpec, ...], root: Table) -> None:
     functions = {part.function: index for index, part in enumerate(parts)}
     for index, part in enumerate(parts):
         for check_index, check in enumerate(part.checks):
+            where = root.where.key("parts").key(index, part.name).key("checks").key(check_index, check.id).key("uses")
             for used in getattr(check.config, "uses", ()):
                 if used == part.function:
-                    raise root.where.key("parts").key(index, part.name).key("checks").key(check_index).key(
-                        "uses").error(f"'{used}' is the function this part checks")
+                    raise where.error(f"'{used}' is the function this part checks")
                 if functions.get(used, -1) > index:
-                    raise root.where.key("parts").key(index, part.name).key("checks").key(check_index).key(
-                        "uses").error(f"'{used}' is checked by a later part; put its part first")
+                    raise where.error(f"'{used}' is checked by a later part; put its part first")
 
 
 def load_spec(path: Path) -> AssignmentSpec:
@@ -351,7 +360,7 @@ def load_spec(path: Path) -> AssignmentSpec:
     data = _data(root.table("data"))
     let = parse_draws(root.table("let"))
     seed = assignment.get("seed", integer, 0)
-    selfcheck_seed = assignment.get("selfcheck_seed", integer, seed ^ 0x5E1FC0DE)
+    selfcheck_seed = assignment.get("selfcheck_seed", integer, selfcheck_seed_of(seed))
     parts = tuple(_part(item, let, rtol, public) for item in root.tables("parts"))
     if not parts:
         raise root.at("parts").error("an exercise needs at least one part ([[parts]])")
@@ -377,7 +386,7 @@ def load_spec(path: Path) -> AssignmentSpec:
     full, public_digest = digests(table, reference)
     return AssignmentSpec(id=spec_id, title=title, path=path, reference=reference, stub=stub, parts=parts,
                           limits=limits, seed=seed, selfcheck_seed=selfcheck_seed, rtol=rtol, data=data,
-                          digest=full, public_digest=public_digest, table=table)
+                          digest=full, public_digest=public_digest, let=let, table=table)
 
 
 __all__ = ["AssignmentSpec", "CheckSpec", "Limits", "MistakeSpec", "PartSpec", "Text", "Variant", "count",

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 MAX_ELEMENTS = 10_000
 _VOCABULARY = ("int", "float", "min_magnitude", "include", "times", "one_of", "array", "dtype", "list", "of")
-_DTYPES = {"float64", "float32", "int64", "int32"}
+_DTYPES = {"float64", "int64"}  # what crosses to the student's process unchanged
 
 
 @dataclass(frozen=True)

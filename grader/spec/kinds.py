@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from grader.spec.expressions import compile_expression
 from grader.spec.inputs import Draw, ListDraw, convert_fixed, parse_draw, parse_draws
-from grader.spec.reader import Table, Where, boolean, count, integer, names, number, one_of, type_name
+from grader.spec.reader import Table, Where, boolean, count, integer, names, number, one_of, positive, type_name
 
 Returns = Literal["like", "numbers"]
 KIND_NAMES = ("against_reference", "cases", "trajectory", "driver")
@@ -92,9 +92,13 @@ class Driver:
 KindConfig = AgainstReference | Cases | Trajectory | Driver
 
 
-def _tolerance(table: Table, rtol: float) -> Tolerance:
-    scale = table.get("scale", lambda v, w: _expression(v, w), None)
-    return Tolerance(rtol=table.get("rtol", number, rtol), atol=table.get("atol", number, 0.0), scale=scale)
+def _tolerance(table: Table, rtol: float, scale: bool = True) -> Tolerance:
+    """rtol > 0, atol >= 0, and (where the kind uses one) the scale expression."""
+    expression = table.get("scale", lambda v, w: _expression(v, w), None) if scale else None
+    atol = table.get("atol", number, 0.0)
+    if atol < 0:
+        raise table.at("atol").error("cannot be negative")
+    return Tolerance(rtol=table.get("rtol", positive, rtol), atol=atol, scale=expression)
 
 
 def _expression(value: Any, where: Where) -> str:
@@ -221,7 +225,7 @@ def _driver(table: Table, let: dict[str, Draw], rtol: float) -> Driver:
         raise table.at("args").error("must be a list of expressions (the driver's arguments)")
     return Driver(examples=examples,
                   args=tuple(_expression_or_literal(a, table.at("args").key(i)) for i, a in enumerate(args)),
-                  stand_ins=stand_ins, returns=_returns(table), tolerance=_tolerance(table, rtol),
+                  stand_ins=stand_ins, returns=_returns(table), tolerance=_tolerance(table, rtol, scale=False),
                   printed=table.get("printed", boolean, False), let=own_let)
 
 

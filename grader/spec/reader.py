@@ -157,7 +157,9 @@ class Table:
         self._taken.add(key)
         if key not in self.data:
             if default is _MISSING:
-                raise self.where.error(f"the key '{key}' is missing")
+                close = difflib.get_close_matches(key, [k for k in self.data if k not in self._taken], n=1)
+                hint = f" (is '{close[0]}' it, misspelt?)" if close else ""
+                raise self.where.error(f"the key '{key}' is missing{hint}")
             return default
         return self.data[key]
 
