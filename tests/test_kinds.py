@@ -31,7 +31,8 @@ def _run(main: Callable[[Callable[..., Any]], Any], script: list[Any]) -> tuple[
     made, saved = standins.install(namespace, {"gradient_descent": spec})
     returned = main(namespace["gradient_descent"])
     standins.restore(namespace, saved)
-    records = decode_records(wire.parse(wire.pack({"r": standins.records_of(made)})[4:])["r"])
+    records = decode_records(wire.parse(wire.pack({"r": standins.records_of(made)})[4:])["r"],
+                             {"gradient_descent": PARAMS})
     return records["gradient_descent"], returned
 
 

@@ -143,7 +143,7 @@ def _identify(path: Path, root: Path, plain_root: Path) -> Identity:
                         lms="canvas", user_id=canvas.user_id, submission_id=canvas.submission_id,
                         late=canvas.late, original_name=canvas.original_name, path=path)
     plain_rel = _relative(path, plain_root)
-    # A file in a sub-folder belongs to that folder's student (`alice/linreg.py`); a loose file to its stem.
+    # A file in a sub-folder belongs to that folder's student (`alice/hw1.py`); a loose file to its stem.
     owner = plain_rel.parts[0] if len(plain_rel.parts) > 1 else path.stem
     return Identity(student_key=_safe_key(owner), display_name=None, lms="plain", user_id=None,
                     submission_id=None, late=False, original_name=str(plain_rel), path=path)
@@ -181,7 +181,7 @@ def _moodle_plugin(rel: PurePosixPath) -> str | None:
 
 
 def _revision(original_name: str) -> int:
-    """Canvas's resubmission counter: `linreg-2.ipynb` -> 2, `linreg.ipynb` -> 0."""
+    """Canvas's resubmission counter: `hw1-2.ipynb` -> 2, `hw1.ipynb` -> 0."""
     m = _REVISION_RE.search(PurePosixPath(original_name).stem)
     return int(m.group(1)) if m else 0
 

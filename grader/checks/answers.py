@@ -165,7 +165,7 @@ def stand_ins(ctx: CheckContext, uses: Sequence[str]) -> dict[str, StandIn]:
 def lookup(calls: Sequence[tuple[tuple[Any, ...], Any]], args: tuple[Any, ...]) -> Any:
     """The reference's answer to a call with (nearly) these arguments, else OWN.
 
-    A function of one argument that keeps its shape (an elementwise one, such as a sigmoid) is
+    A function of one argument that keeps its shape (an elementwise one, an activation, say) is
     also answered element by element, so that a student who calls it once per sample, where
     the reference called it once on an array, still gets the reference's values."""
     wanted = [numbers(a) for a in args]

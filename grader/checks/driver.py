@@ -3,10 +3,10 @@ every stand-in call (all its arguments, positional or keyword, by name) and what
 (and, with `printed = true`, the numbers it prints) are compared with the reference driver's run
 under the very same stand-ins.
 
-    stand_ins.gradient_descent = "replay"        the answers the reference gave in its own run, in turn
-    stand_ins.gradient_descent = "reference"     each call answered by the reference (computed here)
-    stand_ins.Loss = { value = 0.0, compare = false }                always this value; calls not compared
-    stand_ins.g = { script = { list = [1, 3], of = { array = [2], float = [-1, 1] } } }   drawn, per example
+    stand_ins.gradient = "replay"        the answers the reference gave in its own run, in turn
+    stand_ins.gradient = "reference"     each call answered by the reference (computed here)
+    stand_ins.loss = { value = 0.0, compare = false }                always this value; calls not compared
+    stand_ins.gradient = { script = { list = [1, 3], of = { array = [2], float = [-1, 1] } } }   drawn, per example
 
 A stand-in answers a call with the same arguments as the previous call with the previous answer (a
 function of its arguments), so asking twice at one point is one step.
@@ -162,8 +162,14 @@ def _compared(config: Driver) -> list[str]:
     return [name for name, spec in config.stand_ins.items() if spec.compare]
 
 
-def _decoded_fingerprint(config: Driver, run: Run) -> np.ndarray | None:
-    return fingerprint(decode_records(run.records), _compared(config), numbers(run.returned))
+def _wanted(config: Driver, functions: Mapping[str, Any]) -> dict[str, Sequence[str]]:
+    """The compared functions and their parameters: the records a run is read for."""
+    return {name: tuple(functions[name]["params"]) for name in _compared(config)}
+
+
+def _decoded_fingerprint(config: Driver, run: Run, functions: Mapping[str, Any]) -> np.ndarray | None:
+    return fingerprint(decode_records(run.records, _wanted(config, functions)), _compared(config),
+                       numbers(run.returned))
 
 
 def prepare(ctx: PrepareContext) -> dict[str, Any]:
@@ -186,6 +192,8 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
     settings, runs = [], []
     for example in drawn:
         setting = _setting(reference, fn, config, example, args, data, lambda name: ctx.where("stand_ins", name))
+        if ctx.mode == "self-check":
+            setting = _without_replay(setting, config, ctx.seed, ctx.check.id)
         namespace = reference.namespace()
         try:
             run = _run(reference, reference.rebound(fn, namespace), namespace, config, setting, args)
@@ -194,6 +202,8 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
                                     f"({type(error).__name__}: {error})") from None
         settings.append(setting)
         runs.append(run)
+    functions = {name: {"params": list(reference.params(name)), "defaults": reference.defaults(name)}
+                 for name in config.stand_ins}
     mistakes: dict[str, list[list[Any]]] = {}
     for index, mistake in enumerate(ctx.part.mistakes):
         variants = []
@@ -204,23 +214,46 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
                 mutant = reference.mutant(fn, variant, ctx.mistake_where(index), namespace)
                 try:
                     prints.append(_decoded_fingerprint(config, _run(reference, mutant, namespace, config, setting,
-                                                                    args)))
+                                                                    args), functions))
                 except Exception:
                     prints.append(None)
             variants.append(prints)
         mistakes[mistake.id] = variants
-    functions = {name: {"params": list(reference.params(name)), "defaults": reference.defaults(name)}
-                 for name in config.stand_ins}
     stored_settings = []
     for setting, run in zip(settings, runs, strict=True):
         item: dict[str, Any] = {"modes": setting.modes, "scripts": setting.scripts, "records": run.records,
                                 "returned": run.returned, "printed": run.printed if config.printed else None,
-                                "drawn": [name for name in _drawn(config)]}
+                                "drawn": [name for name in _drawn(config)],
+                                "replayed": [name for name, spec in config.stand_ins.items()
+                                             if spec.mode == "replay" and ctx.mode == "official"]}
         if ctx.mode == "self-check" and run.asked:
             item["asked"] = run.asked
         stored_settings.append(item)
     return {"params": list(params), "args": args, "functions": functions, "settings": stored_settings,
-            "fingerprints": [_decoded_fingerprint(config, run) for run in runs], "mistakes": mistakes}
+            "fingerprints": [_decoded_fingerprint(config, run, functions) for run in runs], "mistakes": mistakes}
+
+
+REPLAY_STAND_IN_VALUES = 3  # the self-check's script in place of a replay: this many values, in turn
+
+
+def _without_replay(setting: Setting, config: Driver, seed: int, check_id: str) -> Setting:
+    """The self-check ships to students: a replay stand-in's answers there would be the reference's
+    own (along a lesson's path, say: a lookup table for another part). In their place it gets a
+    few values of the same shape and size, unrelated to the reference's, drawn from its own seed."""
+    import hashlib
+
+    scripts = dict(setting.scripts)
+    for name, spec in config.stand_ins.items():
+        answers = [numbers(a) for a in scripts.get(name, [])] if spec.mode == "replay" else []
+        if not answers or any(a is None for a in answers):
+            continue
+        shape = np.shape(scripts[name][0])
+        magnitude = max(float(np.max(np.abs(a))) if a is not None and a.size else 0.0 for a in answers) or 1.0
+        digest = hashlib.sha256(f"{seed}:{check_id}:{name}".encode()).digest()
+        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+        values = rng.uniform(-1.0, 1.0, (REPLAY_STAND_IN_VALUES, *shape)) * magnitude
+        scripts[name] = [v if shape else float(v) for v in values]
+    return Setting(setting.modes, scripts)
 
 
 # ------------------------------------------------------------------ grading
@@ -287,11 +320,12 @@ def _described(ctx: CheckContext, setting: Mapping[str, Any]) -> str:
     config = _config(ctx.check)
     for name, spec in config.stand_ins.items():
         values = setting["scripts"].get(name, [])
-        if spec.draw is not None or (spec.mode == "script" and values):
+        if spec.draw is not None or (spec.mode in ("script", "replay") and values and
+                                     name not in setting.get("replayed", ())):
             shown = ", ".join(render_value(v) for v in values)
             parts.append(t("driver.script_many" if len(values) > 1 else "driver.script_one", function=name,
                            shown=shown))
-        elif spec.mode == "replay":
+        elif name in setting.get("replayed", ()):
             parts.append(t("driver.replay", function=name))
         elif spec.mode == "reference":
             parts.append(t("driver.reference", function=name))
@@ -308,7 +342,8 @@ def run(ctx: CheckContext) -> Verdict:
     variants = ctx.memo("stand-ins", lambda: [_stand_ins(ctx, s) for s in settings])
     session = ctx.session()
     replies = session.run(fn, stored["args"], variants, capture=config.printed)
-    expected = ctx.memo("records", lambda: [decode_records(s["records"]) for s in settings])
+    wanted = _wanted(config, stored["functions"])
+    expected = ctx.memo("records", lambda: [decode_records(s["records"], wanted) for s in settings])
     problems = [_problem(ctx, reply, setting, records)
                 for reply, setting, records in zip(replies, settings, expected, strict=True)]
     failing = [i for i, p in enumerate(problems) if p is not None]
@@ -361,7 +396,7 @@ def _shrink(ctx: CheckContext, session: Any) -> tuple[str, str] | None:
     assert reference is not None
     config = _config(ctx.check)
     fn, data, args = ctx.check.function, ctx.spec.data, ctx.stored["args"]
-
+    wanted = _wanted(config, ctx.stored["functions"])
     known: dict[str, Any] = ctx.memo("probes", dict)  # the reference's runs, shared by a class's searches
 
     def expected_for(example: Any) -> tuple[dict[str, Any], Any] | None:
@@ -376,8 +411,8 @@ def _shrink(ctx: CheckContext, session: Any) -> tuple[str, str] | None:
             made = {"modes": setting.modes, "scripts": setting.scripts, "returned": run.returned,
                     "printed": run.printed if config.printed else None, "asked": run.asked}
             if len(known) >= MAX_REMEMBERED_PROBES:
-                return made, decode_records(run.records)
-            known[key] = (made, decode_records(run.records))
+                return made, decode_records(run.records, wanted)
+            known[key] = (made, decode_records(run.records, wanted))
         return known[key]  # type: ignore[no-any-return]
 
     def probe(example: Any) -> str | None:
@@ -393,4 +428,5 @@ def _shrink(ctx: CheckContext, session: Any) -> tuple[str, str] | None:
         return None
     example, problem = found
     scripts = dict(zip(_drawn(config), example, strict=True))
-    return _described(ctx, {"scripts": scripts}), str(problem)
+    replayed = [name for name, spec in config.stand_ins.items() if spec.mode == "replay"]
+    return _described(ctx, {"scripts": scripts, "replayed": replayed}), str(problem)

@@ -441,12 +441,18 @@ def _receive_payload(reader: wire.FrameReader, deadline: float) -> bytes:
             raise SessionLost("exited", str(error)) from None
 
 
-def _decode_reply(message: Any) -> Reply:
+def recorded(stand_ins: StandIns | None) -> dict[str, tuple[str, ...]]:
+    """The stood-in functions whose calls a request records, with their parameters: the only
+    records of its reply that are read."""
+    return {name: s.params for name, s in (stand_ins or {}).items() if s.record}
+
+
+def _decode_reply(message: Any, wanted: Mapping[str, Sequence[str]] | None = None) -> Reply:
     if not isinstance(message, dict):
         raise SessionLost("protocol", "reply is not an object")
     op = message.get("op")
     try:
-        records = decode_records(message.get("records"))
+        records = decode_records(message.get("records"), wanted or {})
         printed = message.get("printed")
         printed = printable(printed[:64 * 1024]) if isinstance(printed, str) else None
         if op == "returned":
@@ -524,6 +530,9 @@ class Session:
     def _send(self, message: dict[str, Any]) -> None:
         try:
             wire.send(self._sock, message)
+        except TimeoutError:  # the process does not read what it asked for, past the deadline
+            self._lost()
+            raise SessionLost("timeout") from None
         except OSError as error:
             raise self._ended(SessionLost("exited", str(error))) from None
         except (ValueError, TypeError) as error:  # a message the wire cannot carry: never half-sent
@@ -566,9 +575,9 @@ class Session:
         self._open = False
         self._owner.kill()
 
-    def _decode(self, message: Any) -> Reply:
+    def _decode(self, message: Any, stand_ins: StandIns | None = None) -> Reply:
         try:
-            return _decode_reply(message)
+            return _decode_reply(message, recorded(stand_ins))
         except SessionLost:
             self._lost()  # the channel is out of step now: the next check starts a fresh process
             raise
@@ -668,14 +677,22 @@ class Session:
         if message.get("op") != "ran" or not isinstance(results, list) or len(results) != len(variants):
             self._lost()
             raise SessionLost("protocol", "bad run reply")
-        return [self._decode(r) for r in results]
+        return [self._decode(r, variant) for r, variant in zip(results, variants, strict=True)]
 
     def _answering(self, variants: list[dict[str, StandIn]]) -> dict[str, Any]:
-        """The reply to a request, answering the "ask" stand-ins' questions on the way."""
+        """The reply to a request, answering the "ask" stand-ins' questions on the way, each within
+        the check's deadline (a process that reads the answers slowly, or asks without end, runs
+        into it like any other)."""
+        asked = 0
         while True:
             message = self._recv()
             if message.get("op") != "callback":
                 return message
+            asked += 1
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0 or asked > MAX_ASKED_CALLS:
+                self._lost()
+                raise SessionLost("timeout")
             index, position = message.get("variant", 0), message.get("index", 0)
             if not (type(index) is int and 0 <= index < len(variants) and type(position) is int):
                 self._lost()
@@ -684,7 +701,9 @@ class Session:
             if answering is None or answering.mode != "ask" or answering.answer is None:
                 self._lost()
                 raise SessionLost("protocol", "unexpected callback")
-            self._send(_callback_answer(answering, position, message.get("args")))
+            answer = _callback_answer(answering, position, message.get("args"))
+            self._sock.settimeout(max(0.001, self.deadline - time.monotonic()))  # the send waits no longer
+            self._send(answer)
 
     def end(self) -> None:
         if not self._open:
@@ -710,6 +729,7 @@ def _script_values(values: Sequence[Any]) -> dict[str, Any]:
 
 
 MAX_ASKED_NUMBERS = 100_000  # numbers in one asked call's arguments: the grader's work per call is bounded
+MAX_ASKED_CALLS = 200_000  # asked calls in one request (each one also within the check's deadline)
 
 
 def _callback_answer(stand_in: StandIn, position: int, raw_args: Any) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """Stand-in records, decoded: every call a stood-in function received, argument by argument.
 
 The submission's process (and the reference driver, through the same code) sends records as
-columns per parameter (see inside/standins.py); this is the one strict decoder for them. Anything
-malformed raises wire.WireError, which the client turns into a lost session: a check that cannot
-read its records cannot pass.
+columns per parameter (see inside/standins.py); this is the one strict decoder for them. It reads
+only the functions and parameters the grader asked for, and what it builds is bounded by what the
+frame holds (a column of one value repeated is never expanded). Anything malformed raises
+wire.WireError, which the client turns into a lost session: a check that cannot read its records
+cannot pass.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,25 +19,32 @@ import numpy as np
 from grader.sandbox.inside import wire
 from grader.values import Value, from_wire
 
+MAX_CALLS = 200_000  # as the stand-ins keep them (standins.MAX_CALLS)
+MAX_DISTINCT = 4_000  # distinct values of one column (standins.MAX_DISTINCT)
+MAX_VALUES = 20_000  # distinct values in all the columns of one reply
+
 
 @dataclass(frozen=True)
 class Column:
     """One parameter over the calls: `floats` (one number per call), or distinct `values` and,
-    per call, the `index` of its value (-1: past the number of distinct values kept)."""
+    per call, the `index` of its value (-1: past the number of distinct values kept); with
+    `index` None, the one value of every call."""
 
+    calls: int
     floats: np.ndarray | None = None
     values: tuple[Value, ...] = ()
     index: np.ndarray | None = None
     changed: bool = False  # an array argument was changed in place while the run went on
 
     def __len__(self) -> int:
-        return len(self.floats) if self.floats is not None else len(self.index) if self.index is not None else 0
+        return self.calls
 
     def value(self, call: int) -> Value | None:
         """The argument of one call as a Value (None: not kept)."""
         if self.floats is not None:
             return Value("number", "float", dtype="float64", shape=(), data=self.floats[call:call + 1])
-        assert self.index is not None
+        if self.index is None:
+            return self.values[0]
         position = int(self.index[call])
         return self.values[position] if position >= 0 else None
 
@@ -42,7 +52,8 @@ class Column:
         """Per call, something equal exactly when two calls' values are the same (bit for bit)."""
         if self.floats is not None:
             return self.floats.view(np.int64)
-        assert self.index is not None
+        if self.index is None:
+            return np.broadcast_to(np.int64(0), (self.calls,))  # no memory of its own
         return self.index
 
 
@@ -69,44 +80,51 @@ class CallTable:
         return np.flatnonzero(fresh)
 
 
-def _column(message: Any, calls: int) -> Column:
+def _column(message: Any, calls: int, budget: list[int]) -> Column:
     if not isinstance(message, dict):
         raise wire.WireError("bad record column")
     if "f" in message:
         floats = wire.decode_array(message["f"])
         if floats.dtype != np.float64 or floats.shape != (calls,):
             raise wire.WireError("bad record floats")
-        return Column(floats=floats)
+        return Column(calls, floats=floats)
     values = message.get("v")
-    if not isinstance(values, list) or len(values) > 10_000:
+    if not isinstance(values, list) or not 0 < len(values) <= MAX_DISTINCT or len(values) > budget[0]:
         raise wire.WireError("bad record values")
+    budget[0] -= len(values)
     decoded = tuple(from_wire(v) for v in values)
     changed = message.get("changed") is True or message.get("overflow") is True
     if message.get("same") is True:
         if len(decoded) != 1:
             raise wire.WireError("bad record values")
-        return Column(values=decoded, index=np.zeros(calls, dtype=np.int64), changed=changed)
+        return Column(calls, values=decoded, changed=changed)
     index = wire.decode_array(message.get("i"))
     if index.dtype != np.int64 or index.shape != (calls,) or (index.size and (
             index.min() < -1 or index.max() >= len(decoded))):
         raise wire.WireError("bad record index")
-    return Column(values=decoded, index=index, changed=changed)
+    return Column(calls, values=decoded, index=index, changed=changed)
 
 
-def decode_records(message: Any) -> dict[str, CallTable]:
-    """A reply's records -> one CallTable per stood-in function (strict: WireError otherwise)."""
-    if message is None:
+def decode_records(message: Any, wanted: Mapping[str, Sequence[str]]) -> dict[str, CallTable]:
+    """A reply's records of the stood-in functions the request recorded (`wanted`: each one's
+    parameters) -> one CallTable each. What was not asked for is not read; what was asked for is
+    decoded strictly (WireError otherwise)."""
+    if not wanted:
         return {}
-    if not isinstance(message, dict) or len(message) > 64:
+    if not isinstance(message, dict):
         raise wire.WireError("bad records")
     tables = {}
-    for name, table in message.items():
+    budget = [MAX_VALUES]
+    for name, params in wanted.items():
+        table = message.get(name)
+        if table is None:
+            continue  # the check says the calls could not be read
         if not isinstance(table, dict):
             raise wire.WireError("bad record table")
         calls, overflow, columns = table.get("calls"), table.get("overflow"), table.get("columns")
-        if type(calls) is not int or calls < 0 or not isinstance(columns, dict) or len(columns) > 64:
+        if type(calls) is not int or calls < 0 or not isinstance(columns, dict) or set(columns) != set(params):
             raise wire.WireError("bad record table")
-        kept = min(calls, 200_000)
-        tables[str(name)[:100]] = CallTable(calls=kept, overflow=bool(overflow) or calls > kept,
-                                            columns={str(k)[:100]: _column(v, kept) for k, v in columns.items()})
+        kept = min(calls, MAX_CALLS)
+        tables[name] = CallTable(calls=kept, overflow=bool(overflow) or calls > kept,
+                                 columns={param: _column(columns[param], kept, budget) for param in params})
     return tables

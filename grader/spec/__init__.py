@@ -318,14 +318,25 @@ def _data(table: Table) -> dict[str, Any]:
     return data
 
 
+def _answered_by_reference(config: Any) -> list[tuple[str, str]]:
+    """The functions a check has the reference answer (`uses`; a driver's replay or reference
+    stand-ins), with the key that says so."""
+    found = [(function, "uses") for function in getattr(config, "uses", ())]
+    for function, stand_in in getattr(config, "stand_ins", {}).items():
+        if stand_in.mode in ("replay", "reference"):
+            found.append((function, f"stand_ins.{function}"))
+    return found
+
+
 def _validate_uses(parts: tuple[PartSpec, ...], root: Table) -> None:
-    """A part may stand the reference in for a function only once that function's own part is
-    graded: its values never reach the student before their own answers to it."""
+    """A part may have the reference answer for a function only once that function's own part is
+    graded: the reference's answers never reach the student before their own answers to it."""
     functions = {part.function: index for index, part in enumerate(parts)}
     for index, part in enumerate(parts):
         for check_index, check in enumerate(part.checks):
-            where = root.where.key("parts").key(index, part.name).key("checks").key(check_index, check.id).key("uses")
-            for used in getattr(check.config, "uses", ()):
+            for used, key in _answered_by_reference(check.config):
+                where = root.where.key("parts").key(index, part.name).key("checks").key(check_index, check.id)
+                where = where.key(key)
                 if used == part.function:
                     raise where.error(f"'{used}' is the function this part checks")
                 if functions.get(used, -1) > index:

@@ -194,6 +194,10 @@ def _encode_result(value: Any, depth: int) -> dict[str, Any]:
     if type(value) in _PLAIN_FLOATS and value == value and abs(value) != _INF:
         return {"t": "number", "type": type_name, "dtype": "float64", "f": float(value)}
     if isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, float) and type(value) is not float:
+            value = float.__float__(value)  # what the object holds, not what an override of __float__ says
+        elif isinstance(value, int) and type(value) is not int:
+            value = int.__index__(value)
         scalar = np.asarray(value)
         kind = "int64" if scalar.dtype.kind in "iu" else "float64"
         try:
