@@ -14,9 +14,7 @@ that names the command to run. A reference that fails its own checks is refused.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
+from grader.atomic import atomic_write_text
 from grader.checks import KINDS
 from grader.checks.context import Mode, PrepareContext
 from grader.errors import SpecError
@@ -118,14 +117,7 @@ def build_exercise(spec: AssignmentSpec, *, verify: bool = True) -> BuildReport:
 
 
 def _write(path: Path, content: dict[str, Any]) -> None:
-    text = json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(handle.name, 0o666 & ~umask)  # a build is shared data, readable as any file the author writes
-    os.replace(handle.name, path)
+    atomic_write_text(path, json.dumps(content, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _checks(spec: AssignmentSpec, mode: Mode, content: dict[str, Any]) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from grader.batch.identity import Identity
 from grader.batch.rows import Row, format_score, max_score, part_names
-from grader.report import atomic
-from grader.report.atomic import atomic_write_text
+from grader import atomic
+from grader.atomic import atomic_write_text
 from grader.report.canvas import read_canvas_gradebook, write_canvas
 from grader.report.feedback import feedback_filename, write_feedback
 from grader.report.grades_csv import write_grades_csv

@@ -12,11 +12,8 @@ before a single file is written.
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
-import os
 import re
-import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any, Literal
 import nbformat
 from nbformat import v4
 
+from grader.atomic import atomic_write_text
 from grader.errors import GraderError
 
 CellKind = Literal["code", "markdown", "raw"]
@@ -499,16 +497,8 @@ def _refuse_foreign(target: Path, header: str) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename: a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    """A reader never sees half a file (grader.atomic); a failure is the author's to read."""
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        atomic_write_text(path, text)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
         raise AssignError(f"{path}: cannot write: {exc}") from exc

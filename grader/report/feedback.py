@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grader.atomic import atomic_write_text
 from grader.batch.rows import Row, format_score
-from grader.report.atomic import atomic_write_text
 from grader.report.text import md_block, md_inline, truncate
 from grader.results import CheckResult, SubmissionResult
 

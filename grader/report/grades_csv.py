@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.atomic import atomic_write_text
 from grader.batch.rows import Row, format_score, part_names
-from grader.report.atomic import atomic_write_text
 from grader.report.text import csv_cell, csv_text
 
 FIXED_COLUMNS = ("student_key", "display_name", "user_id", "score", "max_score")

@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import atomic_write_text
 from grader.batch.rows import format_score
-from grader.report.atomic import atomic_write_text
 from grader.report.text import truncate
 from grader.results import CheckResult, SubmissionResult
 

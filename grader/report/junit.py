@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.atomic import atomic_write_bytes
 from grader.batch.rows import Row, format_score
-from grader.report.atomic import atomic_write_bytes
 from grader.report.text import truncate, xml_text
 from grader.results import CheckResult
 

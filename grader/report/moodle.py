@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.atomic import atomic_write_text
 from grader.batch.rows import Row, format_score
 from grader.errors import GraderError
-from grader.report.atomic import atomic_write_text
 from grader.report.text import csv_cell, csv_text
 from grader.results import SubmissionResult
 

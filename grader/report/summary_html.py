@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from grader.atomic import atomic_write_text
 from grader.batch.rows import Row, format_score, max_score, part_names
-from grader.report.atomic import atomic_write_text
 from grader.report.text import truncate
 
 OTHER = "other"

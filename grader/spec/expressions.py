@@ -20,12 +20,22 @@ _BUILTINS = {name: getattr(builtins, name) for name in (
     "reversed", "round", "sorted", "sum", "tuple", "zip", "True", "False", "None")}
 
 
+_COMPILED: dict[str, Any] = {}
+
+
 def compile_expression(text: str, where: Where) -> Any:
-    """Compiled once; a syntax error is the author's, reported at the key that holds it."""
-    try:
-        return compile(text, f"<{where.path_text() or 'spec'}>", "eval")
-    except SyntaxError as error:
-        raise where.error(f"'{text}' is not a valid expression ({error.msg})") from None
+    """Compiled once per text (a spec's few expressions are evaluated on every grading); a syntax
+    error is the author's, reported at the key that holds it."""
+    code = _COMPILED.get(text)
+    if code is None:
+        try:
+            code = compile(text, "<spec>", "eval")
+        except SyntaxError as error:
+            raise where.error(f"'{text}' is not a valid expression ({error.msg})") from None
+        if len(_COMPILED) >= 4096:  # specs hold dozens; a long-lived worker must not grow without end
+            _COMPILED.clear()
+        _COMPILED[text] = code
+    return code
 
 
 def evaluate(text: str, scope: Mapping[str, Any], where: Where) -> Any:
