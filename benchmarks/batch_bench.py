@@ -3,7 +3,7 @@
 Generates a class of N notebook submissions (a mix of correct, buggy and broken ones,
 named as Canvas names its downloads), then reports:
   * submissions per second for `grade batch` (fresh output folder, default --jobs): the first
-    run in an empty cache folder (cold: inputs drawn, shrink paths found), then --repeats more
+    run in an empty cache folder (cold: each mistake's shrink path found afresh), then --repeats more
     (warm), reported by their median,
   * the median wall time of one `grade` call on a correct notebook and on one with a mistake,
   * the peak memory (RSS summed over the whole process tree) of each batch,
@@ -146,7 +146,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         base = Path(scratch)
         for n in args.n:
-            # A cache folder of its own: the first batch starts cold (drawn inputs, shrink paths),
+            # A cache folder of its own: the first batch starts cold (no shrink path known yet),
             # as an instructor's first batch of an assignment does; the repeats show a warm one.
             env = dict(os.environ, GRADER_CACHE_DIR=str(base / f"cache-{n}"))
             folder = base / f"class-{n}"

@@ -7,7 +7,6 @@ only improves the message: it turns the first failing input into a minimal one.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import hashlib
@@ -22,9 +21,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from grader import __version__
+from grader import __version__, plain
+from grader.errors import SpecError
 
 if TYPE_CHECKING:
     from hypothesis import settings
@@ -165,7 +163,7 @@ class ShrinkMemory:
     submission whose verdicts follow a remembered path gets the very probes, and the very
     counterexample, a fresh search would give it: only Hypothesis's own per-example work,
     most of a shrink's time, is saved. Submissions in one class often share a mistake, and
-    so a path. Kept in memory and, as a cache only, on disk beside the drawn inputs."""
+    so a path. Kept in memory and, as a cache only, on disk (grader.plain's exact encoding)."""
 
     MAX_PATHS = 400
 
@@ -185,16 +183,16 @@ class ShrinkMemory:
             stat = self._file.stat()
             if (stat.st_mtime_ns, stat.st_size) == self._seen:
                 return False
-            stored = json.loads(self._file.read_text())
+            stored = _checked(json.loads(self._file.read_text()))
             self._seen = (stat.st_mtime_ns, stat.st_size)
         except (OSError, ValueError):
             return False
         added = False
         with self._lock:
-            for item in stored if isinstance(stored, list) else []:
+            for item in stored:
                 try:
-                    added |= self._insert([(_from_plain(example), bool(failed)) for example, failed in item])
-                except (KeyError, TypeError, ValueError, AttributeError):
+                    added |= self._insert([(plain.decode(example), bool(failed)) for example, failed in item])
+                except (SpecError, TypeError, ValueError):
                     continue  # only a cache: what can be read is kept
         return added
 
@@ -225,8 +223,8 @@ class ShrinkMemory:
         with self._lock:
             if len(self._paths) >= self.MAX_PATHS or not self._insert(path) or self._file is None:
                 return  # full: what is known stays, new searches are not kept
-            stored = [[[_to_plain(example), failed] for example, failed in known] for known in self._paths]
-            _write_json(self._file, stored)
+            stored = [[[plain.encode(example), failed] for example, failed in known] for known in self._paths]
+            _write_json(self._file, {"paths": stored, "sha256": _digest(stored)})
             with contextlib.suppress(OSError):
                 stat = self._file.stat()
                 self._seen = (stat.st_mtime_ns, stat.st_size)
@@ -235,7 +233,7 @@ class ShrinkMemory:
         """Add a path; False when it is known already or disagrees with a known one (which a
         fixed seed rules out: what is known is kept)."""
         try:
-            texts = [json.dumps(_to_plain(example), sort_keys=True) for example, _ in path]
+            texts = [json.dumps(plain.encode(example), sort_keys=True) for example, _ in path]
         except TypeError:
             return False  # an example the cache cannot store: nothing is remembered
         step, added = self._root, False
@@ -254,6 +252,18 @@ class ShrinkMemory:
         if added:
             self._paths.append(path)
         return added
+
+
+def _digest(paths: Any) -> str:
+    return hashlib.sha256(json.dumps(paths, sort_keys=True).encode()).hexdigest()
+
+
+def _checked(stored: Any) -> list[Any]:
+    """The paths of a cache file whose digest matches them; anything else is a damaged file."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("paths"), list) \
+            or stored.get("sha256") != _digest(stored["paths"]):
+        raise ValueError("not a shrink-path file")
+    return stored["paths"]
 
 
 _memories: dict[str, ShrinkMemory] = {}
@@ -277,59 +287,6 @@ def cache_dir() -> Path:
     root = os.environ.get("GRADER_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "exercise-grader")
     return Path(root)
-
-
-def _to_plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return {"a": value.dtype.str, "s": list(value.shape),
-                "b": base64.b64encode(np.ascontiguousarray(value).tobytes()).decode("ascii")}
-    if isinstance(value, bool):
-        return {"bool": value}
-    if isinstance(value, float):
-        return {"f": value.hex()}
-    if isinstance(value, int):
-        return {"i": value}
-    if isinstance(value, tuple):
-        return {"t": [_to_plain(v) for v in value]}
-    if isinstance(value, list):
-        return {"l": [_to_plain(v) for v in value]}
-    raise TypeError(f"cannot cache a {type(value).__name__}")
-
-
-def _from_plain(data: Any) -> Any:
-    if "a" in data:
-        return np.frombuffer(base64.b64decode(data["b"]), dtype=np.dtype(data["a"])).reshape(data["s"]).copy()
-    if "bool" in data:
-        return bool(data["bool"])
-    if "f" in data:
-        return float.fromhex(data["f"])
-    if "i" in data:
-        return int(data["i"])
-    if "t" in data:
-        return tuple(_from_plain(v) for v in data["t"])
-    return [_from_plain(v) for v in data["l"]]
-
-
-def draw_examples_cached(key: str, strategy: Callable[[], st.SearchStrategy[Any]], seed_value: int,
-                         max_examples: int) -> list[Any]:
-    """draw_examples, kept on disk: the drawn inputs depend only on the key, seed, count and versions.
-
-    Drawing is the slow part of a grade; the cache makes a repeated `grade` fast. It is only
-    a cache: a missing, unreadable or corrupt file is redrawn, and the grade is the same.
-    """
-    ident = hashlib.sha256(json.dumps([key, seed_value, max_examples, __version__,
-                                       hypothesis_version()]).encode()).hexdigest()[:32]
-    path = cache_dir() / f"examples-{ident}.json"
-    try:
-        return [_from_plain(item) for item in json.loads(path.read_text())]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    drawn = draw_examples(strategy(), seed_value, max_examples)
-    try:
-        _write_json(path, [_to_plain(item) for item in drawn])
-    except TypeError:
-        pass
-    return drawn
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -87,7 +87,8 @@ def test_paths_survive_on_disk(tmp_path: Path) -> None:
         assert hypo.shrink(STRATEGY, SEED, 50, sum_over(100), 60, memory=hypo.ShrinkMemory(file)) == first
 
 
-@pytest.mark.parametrize("damage", ["{not json", "[[[1, true]]]", '{"a": 1}', ""])
+@pytest.mark.parametrize("damage", ["{not json", "[[[1, true]]]", '{"a": 1}', "",
+                                    '{"paths": [[[1, true]]], "sha256": "0"}'])
 def test_a_damaged_file_is_only_a_cold_cache(tmp_path: Path, damage: str) -> None:
     file = tmp_path / "paths.json"
     file.write_text(damage)
