@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__, hypo
+from grader.build import load_build
 from grader.checks import KINDS
 from grader.checks.context import CheckContext, Mode, PartSession, Shared, run_check
 from grader.errors import SpecError, SubmissionError
@@ -38,8 +39,6 @@ class Assignment:
 def load_assignment(spec: AssignmentSpec, mode: Mode = "official",
                     stored: dict[str, Any] | None = None) -> Assignment:
     """The exercise and its build; the self-check never loads the reference, even where there is one."""
-    from grader.build import load_build
-
     drawn_with: dict[str, str] = {"hypothesis": hypo.hypothesis_version()}
     if stored is None:
         build = load_build(spec, mode)
@@ -52,19 +51,6 @@ def load_assignment(spec: AssignmentSpec, mode: Mode = "official",
             raise SpecError(t("cli.no_reference"))
         reference = Reference(spec.reference)
     return Assignment(spec, mode, stored, digest, reference, drawn_with)
-
-
-def verify_reference(spec: AssignmentSpec, stored_by_mode: dict[Mode, dict[str, Any]]) -> None:
-    """The reference must get full marks from its own checks, officially and in the self-check."""
-    assert spec.reference is not None
-    with Sandbox() as sandbox:
-        for mode, stored in stored_by_mode.items():
-            assignment = load_assignment(spec, mode, stored)
-            result = grade_path(spec.reference, assignment, sandbox)
-            if result.error or result.score < result.max_score:
-                failed = [f"{c.id}: {c.feedback}" for p in result.parts for c in p.checks if not c.passed]
-                detail = result.error or "; ".join(failed)
-                raise SpecError(f"{spec.reference}: the reference fails its own checks ({mode}): {detail[:1500]}")
 
 
 def provenance(assignment: Assignment, sandbox: Sandbox) -> Provenance:

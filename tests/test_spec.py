@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.build import build_exercise, load_build
+from grader.authoring.build import build_exercise
+from grader.build import load_build
 from grader.errors import SpecError
 from grader.spec import load_spec
 

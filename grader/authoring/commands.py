@@ -71,7 +71,8 @@ def _spec_path(assignment: Path) -> Path:
 
 
 def build_command(assignment: Path, *, check: bool = False) -> int:
-    from grader.build import build_exercise, load_build
+    from grader.authoring.build import build_exercise
+    from grader.build import load_build
     from grader.spec import load_spec
 
     spec = load_spec(_spec_path(assignment))

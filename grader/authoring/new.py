@@ -155,7 +155,7 @@ def scaffold(name: str, root: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     from grader.authoring.assign import assign
-    from grader.build import build_exercise
+    from grader.authoring.build import build_exercise
     from grader.spec import load_spec
 
     written = list(files) + assign(reference, exercise, f"{name}.py")
