@@ -1,84 +1,85 @@
-"""The folder handed out to students: the stubs, the grader and what its self-check needs, nothing more.
+"""`grade bundle EXERCISE --out DIR`: the folder handed out to students, and nothing more.
 
-    python -m grader.bundle OUTDIR [--assignment EXERCISE]
+The folder is itself an exercise that `grade` finds from inside it: the stubs (`.py`, `.ipynb`),
+the spec without the mistakes' code and without the path to the reference, the self-check's
+build (numbers on inputs of its own), the engine's wheel, a `requirements.txt` that installs it
+with its dependencies, and a README in the exercise's words. It never holds the reference
+solution, a mistake's code, or the official build. A student, in that folder, runs
 
-It holds the `grader` package, and the exercise's folder with its stubs, its spec without the
-mistakes' code and without the path to the reference, and the self-check's build (numbers on
-inputs of its own). It never holds the reference solution, a mistake's code, or the official
-build. A test builds it and inspects every file. In the folder, a student runs:
+    pip install -r requirements.txt
+    grade --self-check <stub>.ipynb
 
-    python -m grader.cli --self-check assignments/<exercise>/<stub> [--lang ko|en]
+or, in the notebook, `%pip install -r requirements.txt` and then `from grader import check; check()`.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import tomli_w
 
-from grader.errors import GraderError
+from grader.arguments import Parser, add_assignment_option
+from grader.errors import EXIT_FULL_MARKS, UsageError
 from grader.messages import LANGUAGES, t, use
 from grader.spec import AssignmentSpec, load_spec, public_table
 
-GRADER = Path(__file__).resolve().parent
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+WHEELS = "wheels"
 
 
-def readme(spec: AssignmentSpec, stub: str) -> str:
+def readme(spec: AssignmentSpec) -> str:
     """The bundle's README, in every language, with the exercise's own title and functions."""
     functions = ", ".join(dict.fromkeys(part.function for part in spec.parts))
-    notebook = str(Path(stub).with_suffix(".ipynb"))
     sections = []
     for lang in LANGUAGES:
         with use(lang):
-            sections.append(t("bundle.readme", title=spec.title.get(lang), stub=stub, notebook=notebook,
-                              functions=functions, exercise=str(Path(stub).parent.as_posix())))
+            sections.append(t("bundle.readme", title=spec.title.get(lang), stub=spec.stub.name,
+                              notebook=spec.stub.with_suffix(".ipynb").name, functions=functions))
     return "\n\n".join(sections) + "\n"
 
 
 def build_bundle(outdir: Path, spec: AssignmentSpec) -> Path:
     """Write the student folder to `outdir` (which must not exist yet, or be empty)."""
+    from grader.authoring.wheel import write_engine_wheel
     from grader.build import build_file, load_build
 
     load_build(spec, "self-check")  # refuse a missing or stale self-check build
     outdir = Path(outdir)
-    if outdir.exists() and any(outdir.iterdir()):
-        raise GraderError(f"{outdir}: exists and is not empty")
+    if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
+        raise UsageError(f"{outdir}: exists and is not an empty folder")
     outdir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(GRADER, outdir / "grader", ignore=_IGNORED)
-    exercise = outdir / "assignments" / spec.directory.name
-    (exercise / "build").mkdir(parents=True)
-    shutil.copy2(spec.stub, exercise / spec.stub.name)
+    shutil.copy2(spec.stub, outdir / spec.stub.name)
     notebook = spec.stub.with_suffix(".ipynb")
     if notebook.is_file():
-        shutil.copy2(notebook, exercise / notebook.name)
-    header = "# The exercise as the self-check needs it (written by grader.bundle; no reference, no mistake's code).\n"
-    (exercise / "spec.toml").write_text(header + tomli_w.dumps(public_table(spec.table)), encoding="utf-8")
-    shutil.copy2(build_file(spec, "self-check"), exercise / "build" / build_file(spec, "self-check").name)
-    stub = (exercise / spec.stub.name).relative_to(outdir).as_posix()
-    (outdir / "README.txt").write_text(readme(spec, stub), encoding="utf-8")
+        shutil.copy2(notebook, outdir / notebook.name)
+    header = "# The exercise as the self-check needs it (written by grade bundle; no reference, no mistake's code).\n"
+    (outdir / "spec.toml").write_text(header + tomli_w.dumps(public_table(spec.table)), encoding="utf-8")
+    selfcheck = build_file(spec, "self-check")
+    (outdir / "build").mkdir()
+    shutil.copy2(selfcheck, outdir / "build" / selfcheck.name)
+    wheel = write_engine_wheel(outdir / WHEELS)
+    requirements = ("# The self-check and its dependencies: pip install -r requirements.txt\n"
+                    f"{WHEELS}/{wheel.name}\n")
+    (outdir / "requirements.txt").write_text(requirements, encoding="utf-8")
+    (outdir / "README.txt").write_text(readme(spec), encoding="utf-8")
     return outdir
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from grader.cli import default_spec
+def main(argv: Sequence[str]) -> int:
+    parser = Parser(prog="grade", description="Write the folder students receive.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    bundle = commands.add_parser("bundle", help="write the folder students receive",
+                                 description="Write the folder students receive: the stubs, the self-check's "
+                                             "data, the grader's wheel and requirements.txt, a README.")
+    bundle.add_argument("assignment", type=Path, nargs="?", default=None,
+                        help="the exercise's folder or its spec.toml (or --assignment; default: found from here up)")
+    add_assignment_option(bundle)
+    bundle.add_argument("--out", type=Path, required=True, help="the folder to write (new, or empty)")
+    args: argparse.Namespace = parser.parse_args(list(argv))
+    from grader.discover import find_spec
 
-    parser = argparse.ArgumentParser(prog="python -m grader.bundle", description="Write the student folder.")
-    parser.add_argument("outdir", type=Path)
-    parser.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None)
-    args = parser.parse_args(argv)
-    try:
-        written = build_bundle(args.outdir, load_spec(args.spec or default_spec()))
-    except GraderError as error:
-        print(f"bundle: {error.message}", file=sys.stderr)
-        return error.exit_code
-    print(f"wrote {written}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    written = build_bundle(args.out, load_spec(find_spec(args.assignment or args.spec)))
+    print(t("cli.build_wrote", path=written))
+    return EXIT_FULL_MARKS

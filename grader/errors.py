@@ -11,6 +11,7 @@ from __future__ import annotations
 EXIT_FULL_MARKS = 0
 EXIT_POINTS_MISSING = 1
 EXIT_CANNOT_GRADE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class GraderError(Exception):

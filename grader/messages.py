@@ -233,22 +233,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "이 사본에는 정답 코드가 없어 공식 채점을 할 수 없습니다. --self-check를 사용하세요",
     },
     "cli.prefix": {"en": "grade: {message}", "ko": "grade: {message}"},
+    "cli.no_submission": {
+        "en": "name the submission to grade (a .py or .ipynb file), or a command; grade --help lists them",
+        "ko": "채점할 제출물(.py 또는 .ipynb 파일)이나 명령을 지정하세요. grade --help에 목록이 있습니다",
+    },
+    "cli.interrupted": {
+        "en": "interrupted; every process it started has been stopped",
+        "ko": "중단했습니다. 시작한 프로세스는 모두 종료했습니다",
+    },
+    "cli.missing_package": {
+        "en": "the package {package} is not installed: in the exercise's folder run "
+              "pip install -r requirements.txt (or pip install exercise-grader)",
+        "ko": "{package} 패키지가 설치되어 있지 않습니다. 과제 폴더에서 pip install -r requirements.txt "
+              "(또는 pip install exercise-grader)를 실행하세요",
+    },
     "notebook.nothing": {
         "en": "No code to check yet: run the cells that define {functions} first.",
         "ko": "아직 점검할 코드가 없습니다. 먼저 {functions}을(를) 정의한 셀을 실행하세요.",
     },
     "bundle.readme": {
-        "en": "Self-check: {title}\n\nCheck your work ({functions}) before you hand it in, from this folder:\n\n"
-              "    python -m grader.cli --self-check {stub} --assignment {exercise} --lang en\n\n"
-              "or, in the notebook {notebook}, in a cell of its own:\n\n"
-              "    import sys; sys.path.insert(0, \"<this folder>\")\n"
-              "    from grader import check; check(spec=\"<this folder>/{exercise}\", lang=\"en\")\n\n"
-              "The self-check works without the reference solution. The official grade may run more checks.",
-        "ko": "자가 점검: {title}\n\n제출하기 전에 이 폴더에서 작성한 코드({functions})를 점검하세요:\n\n"
-              "    python -m grader.cli --self-check {stub} --assignment {exercise} --lang ko\n\n"
-              "또는 노트북 {notebook}의 새 셀에서:\n\n"
-              "    import sys; sys.path.insert(0, \"<이 폴더>\")\n"
-              "    from grader import check; check(spec=\"<이 폴더>/{exercise}\", lang=\"ko\")\n\n"
+        "en": "Self-check: {title}\n\n"
+              "Install it once, in a terminal opened in this folder (Python 3.11 or newer):\n\n"
+              "    python -m venv .venv\n"
+              "    .venv\\Scripts\\activate          (Windows; on macOS and Linux: source .venv/bin/activate)\n"
+              "    pip install -r requirements.txt\n\n"
+              "Then check your work ({functions}) before you hand it in, from this folder:\n\n"
+              "    grade --self-check {notebook}\n"
+              "    grade --self-check {stub}\n\n"
+              "or inside the notebook {notebook}, in cells of their own:\n\n"
+              "    %pip install -r requirements.txt\n"
+              "    from grader import check; check()\n\n"
+              "Add --lang ko (or check(lang=\"ko\")) for Korean. The self-check works without the reference "
+              "solution; the official grade may run more checks.",
+        "ko": "자가 점검: {title}\n\n"
+              "이 폴더에서 터미널을 열고 한 번만 설치하세요 (Python 3.11 이상):\n\n"
+              "    python -m venv .venv\n"
+              "    .venv\\Scripts\\activate          (Windows. macOS와 Linux에서는 source .venv/bin/activate)\n"
+              "    pip install -r requirements.txt\n\n"
+              "제출하기 전에 이 폴더에서 작성한 코드({functions})를 점검하세요:\n\n"
+              "    grade --self-check {notebook} --lang ko\n"
+              "    grade --self-check {stub} --lang ko\n\n"
+              "또는 노트북 {notebook} 안에서, 각각 새 셀에:\n\n"
+              "    %pip install -r requirements.txt\n"
+              "    from grader import check; check(lang=\"ko\")\n\n"
               "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.",
     },
     "cli.build_wrote": {"en": "wrote {path}", "ko": "{path}을(를) 썼습니다"},

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader.errors import GraderError
 from grader.messages import default_language, t, use
 from grader.results import CheckResult, SubmissionResult
 
@@ -148,25 +149,31 @@ def _check_html(check: CheckResult) -> str:
 
 
 def check(namespace: Mapping[str, Any] | None = None, *, source: str | None = None, lang: str | None = None,
-          spec: Path | None = None) -> NotebookReport:
-    """Self-check the functions defined so far (or `source`), in the sandbox; the report renders as HTML."""
-    from grader.cli import default_spec
+          spec: Path | str | None = None) -> NotebookReport:
+    """Self-check the functions defined so far (or `source`), in the sandbox; the report renders as HTML.
+
+    The exercise is `spec` (its folder or spec.toml), else the one found from the notebook's folder
+    (Jupyter's working folder) upward, as `grade` finds it."""
+    from grader.discover import find_spec
     from grader.sandbox.client import Sandbox
     from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
     from grader.spec import load_spec
 
     language = lang or default_language()
     with use(language) as language:
-        exercise = load_spec(spec or default_spec())
-        code = source if source is not None else source_of(namespace if namespace is not None
-                                                           else notebook_namespace())
-        if not code.strip():
-            functions = ", ".join(dict.fromkeys(part.function for part in exercise.parts))
-            return NotebookReport(None, language, t("notebook.nothing", functions=functions))
-        assignment = load_selfcheck_assignment(exercise)
-        with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
-            path = Path(folder) / "notebook.py"
-            path.write_text(code, encoding="utf-8")
-            with Sandbox() as sandbox:
-                result = grade_selfcheck(path, assignment, sandbox)
+        try:
+            exercise = load_spec(find_spec(Path(spec) if spec is not None else None))
+            code = source if source is not None else source_of(namespace if namespace is not None
+                                                               else notebook_namespace())
+            if not code.strip():
+                functions = ", ".join(dict.fromkeys(part.function for part in exercise.parts))
+                return NotebookReport(None, language, t("notebook.nothing", functions=functions))
+            assignment = load_selfcheck_assignment(exercise)
+            with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
+                path = Path(folder) / "notebook.py"
+                path.write_text(code, encoding="utf-8")
+                with Sandbox() as sandbox:
+                    result = grade_selfcheck(path, assignment, sandbox)
+        except GraderError as problem:  # no exercise found, a stale build: one line, not a traceback
+            return NotebookReport(None, language, problem.message)
         return NotebookReport(replace(result, submission="notebook"), language)

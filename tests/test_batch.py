@@ -11,11 +11,14 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from grader.batch.runner import LocalPool, run_batch
+from grader.batch.command import batch_exit_code
+from grader.batch.runner import Job, LocalPool, run_batch
 from grader.spec import load_spec
 
 from .conftest import FIXTURES, ROOT, SPEC_PATH
@@ -61,6 +64,33 @@ def test_batch_grades_every_student_and_resumes(tmp_path: Path) -> None:
     assert {row.key: row.result.score for row in again.rows.values() if row.result} == scores
 
 
+class _GraderFails:
+    """An executor whose every job fails for a reason of the grader's own (a worker dying twice)."""
+
+    def start(self, spec_path: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        for job in jobs:
+            yield job, {"crashed": f"{job.identity.path.name}: the grading worker died twice on this submission"}
+
+
+def test_the_graders_own_failures_leave_blank_rows_exit_1_and_are_retried(tmp_path: Path) -> None:
+    source = _make_class(tmp_path / "class")
+    out = tmp_path / "out"
+    spec = load_spec(SPEC_PATH)
+    failed = run_batch(source, out, spec, SPEC_PATH, executor=_GraderFails())
+    assert failed.crashed == 6 and failed.graded == 0
+    assert all(row.error and row.result is None for row in failed.rows.values())
+    assert batch_exit_code(failed) == 1
+    again = run_batch(source, out, spec, SPEC_PATH, executor=LocalPool(2))
+    assert again.reused == 0 and again.graded == 6 and again.crashed == 0
+    assert batch_exit_code(again) == 0  # though some students miss points
+
+
 def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "grader.cli", *args]
 
@@ -74,7 +104,7 @@ def test_batch_command_writes_every_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = subprocess.run(_command("batch", str(archive), "--out", str(out), "--jobs", "2"),
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 1, done.stderr  # some students miss points
+    assert done.returncode == 0, done.stderr  # every row and output written, though some students miss points
     assert "graded 6 submission(s)" in done.stdout
     for name in ("grades.csv", "canvas.csv", "junit.xml", "summary.html", "results.sqlite"):
         assert (out / name).is_file(), name
@@ -120,41 +150,13 @@ def test_a_batch_killed_half_way_resumes_without_regrading(tmp_path: Path) -> No
     assert not leftovers
 
 
-def test_gradescope_zip_grades_correct_buggy_and_broken(tmp_path: Path) -> None:
-    zip_path = tmp_path / "autograder.zip"
-    built = subprocess.run(_command("gradescope", "build", "--out", str(zip_path)), capture_output=True, text=True,
-                           timeout=60, cwd=ROOT)
-    assert built.returncode == 0, built.stderr
-    with zipfile.ZipFile(zip_path) as bundle:
-        names = set(bundle.namelist())
-        assert {"setup.sh", "run_autograder", "assignments/linreg/spec.toml", "solutions/linreg.py",
-                "grader/cli.py"} <= names
-    import json
-
-    expectations = {"pass__notebook.ipynb": 10.0, "fail-Loss__half_mse.py": 7.0, "broken__syntax_error.py": 0.0}
-    for fixture, expected in expectations.items():
-        root = tmp_path / f"autograder-{fixture}"
-        with zipfile.ZipFile(zip_path) as bundle:
-            bundle.extractall(root / "source")
-        (root / "submission").mkdir()
-        (root / "results").mkdir()
-        shutil.copy(FIXTURES / fixture, root / "submission" / ("linreg" + Path(fixture).suffix))
-        script = root / "source" / "run_autograder"
-        env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
-        ran = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120, env=env)
-        assert ran.returncode == 0, ran.stderr
-        results = json.loads((root / "results" / "results.json").read_text())
-        assert results["score"] == expected, (fixture, results)
-        assert len(results["tests"]) == (6 if expected else 7) and "execution_time" in results
-
-
 def test_gradescope_writes_results_even_when_grading_fails(tmp_path: Path) -> None:
     import json
 
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
-    done = subprocess.run(_command("gradescope", "run", "--root", str(root)), capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)
+    done = subprocess.run(_command("gradescope", "run", "--root", str(root), "--assignment", str(root / "missing")),
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0

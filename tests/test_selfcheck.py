@@ -118,9 +118,11 @@ def test_the_selfcheck_report_says_the_official_grade_may_run_more(graded: dict[
 
 
 def _run(args: list[str], cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
+    """`grade ARGS` on the linreg exercise of the copy (which has two exercises and no pyproject.toml)."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath), "LANG": "C.UTF-8"}
     env.pop("LC_ALL", None)
-    return subprocess.run([sys.executable, "-m", "grader.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args, "--assignment", "assignments/linreg"],
+                          capture_output=True, text=True,
                           encoding="utf-8", cwd=cwd, env=env, timeout=300, stdin=subprocess.DEVNULL)
 
 

@@ -1,5 +1,6 @@
-"""What students get: the stubs, the grader and the self-check's data; no reference solution,
-no misconception expressions, no hidden check data. Built here and inspected file by file."""
+"""What students get: the stubs, the grader's wheel and the self-check's data; no reference solution,
+no misconception expressions, no hidden check data. Built here and inspected file by file, the
+wheel's files included. (tests/test_install.py installs it in a fresh venv.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,19 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
+def _texts(folder: Path) -> list[tuple[str, str]]:
+    """(name, text) of every file, and of every file inside the wheel."""
+    out = []
+    for path in _files(folder):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix == ".whl":
+            with zipfile.ZipFile(path) as wheel:
+                out += [(f"{name}!{inner}", wheel.read(inner).decode("utf-8", "replace")) for inner in wheel.namelist()]
+        else:
+            out.append((name, path.read_text(encoding="utf-8", errors="replace")))
+    return out
+
+
 def _squashed(text: str) -> str:
     return "".join(text.split())
 
@@ -55,39 +70,40 @@ def _reference_statements() -> list[str]:
 
 
 def test_the_bundle_has_what_the_self_check_needs(bundle: Path) -> None:
-    names = {p.relative_to(bundle).as_posix() for p in _files(bundle)}
-    for needed in ("grader/cli.py", "grader/selfcheck.py", "grader/notebook.py", "grader/messages.py",
-                   "grader/sandbox/inside/harness.py", "assignments/linreg/linreg.py",
-                   "assignments/linreg/linreg.ipynb", "assignments/linreg/spec.toml",
-                   "assignments/linreg/build/selfcheck.json", "README.txt"):
-        assert needed in names
+    names = {name for name, _ in _texts(bundle)}
+    wheel = next((bundle / "wheels").glob("exercise_grader-*.whl")).name
+    for needed in ("linreg.py", "linreg.ipynb", "spec.toml", "build/selfcheck.json", "README.txt", "requirements.txt",
+                   *(f"wheels/{wheel}!grader/{module}" for module in ("cli.py", "selfcheck.py", "notebook.py",
+                                                                       "messages.py", "sandbox/inside/harness.py"))):
+        assert needed in names, needed
     assert not any(name.endswith("official.json") for name in names)
+    assert (bundle / "requirements.txt").read_text(encoding="utf-8").splitlines()[-1] == f"wheels/{wheel}"
     readme = (bundle / "README.txt").read_text(encoding="utf-8")
-    assert "--self-check assignments/linreg/linreg.py" in readme and "경사 하강법" in readme
+    assert "grade --self-check linreg.ipynb" in readme and "경사 하강법" in readme
 
 
 def test_no_reference_solution(bundle: Path) -> None:
-    assert not (bundle / "solutions").exists()
-    assert not any("solution" in p.name for p in _files(bundle))
-    spec = tomllib.loads((bundle / "assignments" / "linreg" / "spec.toml").read_text(encoding="utf-8"))
+    assert not any("solution" in name.rsplit("/", 1)[-1] for name, _ in _texts(bundle))
+    spec = tomllib.loads((bundle / "spec.toml").read_text(encoding="utf-8"))
     assert "reference" not in spec["assignment"]
     statements = [_squashed(s) for s in _reference_statements()]
-    for path in _files(bundle):
-        text = _squashed(path.read_text(encoding="utf-8", errors="replace"))
+    for name, text in _texts(bundle):
+        squashed = _squashed(text)
         for statement in statements:
-            assert statement not in text, f"{path.relative_to(bundle)} holds the answer line {statement}"
+            assert statement not in squashed, f"{name} holds the answer line {statement}"
 
 
 def test_no_compiled_or_cached_files(bundle: Path) -> None:
+    for name, _ in _texts(bundle):
+        assert not name.endswith((".pyc", ".pyo")) and "__pycache__" not in name, name
     for path in _files(bundle):
-        assert path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts
-        assert path.suffix in (".py", ".ipynb", ".toml", ".json", ".txt"), path
+        assert path.suffix in (".py", ".ipynb", ".toml", ".json", ".txt", ".whl"), path
 
 
 def test_no_mistakes_code(bundle: Path) -> None:
     """The mistakes' names ship (the self-check names them); their code never does: it gives the
     right answer away."""
-    shipped = tomllib.loads((bundle / "assignments" / "linreg" / "spec.toml").read_text(encoding="utf-8"))
+    shipped = tomllib.loads((bundle / "spec.toml").read_text(encoding="utf-8"))
     full = load_spec(SPEC_PATH)
     code = []
     for part, shipped_part in zip(full.parts, shipped["parts"], strict=True):
@@ -99,10 +115,12 @@ def test_no_mistakes_code(bundle: Path) -> None:
                 code += [variant.expr] if variant.expr else []
                 code += [new for _, new in variant.replace if len(new) > 8]  # (the old texts: answer lines)
     assert len(code) >= 25
-    for path in _files(bundle / "assignments") + [bundle / "README.txt"]:  # (the engine knows no exercise)
-        text = _squashed(path.read_text(encoding="utf-8", errors="replace"))
+    for name, text in _texts(bundle):
+        if "!" in name:
+            continue  # the engine, in the wheel, knows no exercise (and `range(200)` is common code)
+        squashed = _squashed(text)
         for fragment in code:
-            assert _squashed(fragment) not in text, f"{path.relative_to(bundle)} holds the mistake code {fragment}"
+            assert _squashed(fragment) not in squashed, f"{name} holds the mistake code {fragment}"
 
 
 def _stored_numbers(value: object) -> list[float]:
@@ -127,29 +145,29 @@ def test_no_hidden_check_data(bundle: Path) -> None:
         stored = decode(official[check])
         hidden |= {v for v in _stored_numbers(stored["expected"]) if sum(c.isdigit() for c in repr(v)) >= 8}
     assert len(hidden) >= 20
-    shipped = json.loads((bundle / "assignments" / "linreg" / "build" / "selfcheck.json").read_text("utf-8"))
+    shipped = json.loads((bundle / "build" / "selfcheck.json").read_text("utf-8"))
     stored_numbers = set(_stored_numbers({k: decode(v) for k, v in shipped["checks"].items()}))
     assert not hidden & stored_numbers
-    for path in _files(bundle):
-        tokens = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", path.read_text(encoding="utf-8", errors="replace")))
+    for name, text in _texts(bundle):
+        tokens = set(re.findall(r"-?\d+\.\d+(?:e[-+]?\d+)?", text))
         found = sorted({repr(v) for v in hidden} & tokens)
-        assert not found, f"{path.relative_to(bundle)} holds official expected values {found[:3]}"
+        assert not found, f"{name} holds official expected values {found[:3]}"
 
 
 def test_the_self_check_runs_in_the_bundle(bundle: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(bundle), "LANG": "C.UTF-8"}
-    probe = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], capture_output=True,
-                           text=True, cwd=bundle, env=env, timeout=60)
-    assert probe.stdout.strip().startswith(str(bundle))
+    env = {**os.environ, "LANG": "C.UTF-8"}
+    env.pop("GRADER_SPEC", None)
     for name, code in (("pass__reference.py", 0), ("fail-gradient_descent__y_instead_of_x.py", 1)):
-        run = subprocess.run([sys.executable, "-m", "grader.cli", "--self-check", "--json", str(FIXTURES / name)],
-                             capture_output=True, text=True, encoding="utf-8", cwd=bundle, env=env, timeout=300)
+        run = subprocess.run([sys.executable, "-m", "grader.cli", "--self-check", "--json", str(FIXTURES / name),
+                              "--assignment", str(bundle)],
+                             capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=env, timeout=300)
         assert run.returncode == code, run.stderr
         data = json.loads(run.stdout)
         assert data["mode"] == "self-check"
         if code:
             checks = [c for p in data["parts"] for c in p["checks"] if c["misconception"]]
             assert {c["misconception"] for c in checks} == {"y_instead_of_x"}
-    stub = subprocess.run([sys.executable, "-m", "grader.cli", "--self-check", "assignments/linreg/linreg.py"],
+    # from inside the folder, the exercise is found without naming it
+    stub = subprocess.run([sys.executable, "-m", "grader.cli", "--self-check", "linreg.py"],
                           capture_output=True, text=True, encoding="utf-8", cwd=bundle, env=env, timeout=300)
     assert stub.returncode == 1 and "0 / 10" in stub.stdout.splitlines()[0]

@@ -5,7 +5,7 @@
     grade build EXERCISE [--check] drawn inputs, the reference's answers, the self-check's data
 
 Each returns the exit code (0 done, 1 `build --check` found the build stale); problems are
-GraderErrors (exit 2), caught and shown by grader.cli.
+GraderErrors (exit 2), reported by grader.cli.
 """
 
 from __future__ import annotations
@@ -14,18 +14,14 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.arguments import Parser, add_assignment_option
 from grader.authoring.assign import assign
 from grader.errors import EXIT_FULL_MARKS, EXIT_POINTS_MISSING, SpecError, UsageError
 from grader.messages import t
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grade", description="Write an exercise: scaffold it, make its stubs, build it.")
+    parser = Parser(prog="grade", description="Write an exercise: scaffold it, make its stubs, build it.")
     commands = parser.add_subparsers(dest="command", required=True)
     new = commands.add_parser("new", help="scaffold a working exercise (spec, stubs, reference, examples)")
     new.add_argument("name", help="the exercise's name (a Python name: it names the stub and the reference)")
@@ -35,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     assign_cmd.add_argument("--assignment", "--spec", dest="assignment", type=Path, default=None,
                             help="the exercise's folder (default: assignments/<source name>)")
     build = commands.add_parser("build", help="compute and store what grading derives from the reference")
-    build.add_argument("assignment", type=Path, help="the exercise's folder, or its spec.toml")
+    build.add_argument("assignment", type=Path, nargs="?", default=None,
+                       help="the exercise's folder, or its spec.toml (or --assignment; default: found from here up)")
+    add_assignment_option(build)
     build.add_argument("--check", action="store_true", help="only say whether the build is up to date (exit 1 if not)")
     return parser
 
@@ -43,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     if args.command == "build":
-        return build_command(args.assignment, check=args.check)
+        from grader.discover import find_spec
+
+        return build_command(find_spec(args.assignment or args.spec), check=args.check)
     if args.command == "assign":
         for path in assign_source(args.source, args.assignment):
             print(t("cli.build_wrote", path=_shown(path)))
@@ -63,19 +63,13 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _spec_path(assignment: Path) -> Path:
-    path = assignment / "spec.toml" if assignment.is_dir() else assignment
-    if not path.is_file():
-        raise UsageError(f"{assignment}: no spec.toml there")
-    return path
-
-
 def build_command(assignment: Path, *, check: bool = False) -> int:
     from grader.authoring.build import build_exercise
     from grader.build import load_build
+    from grader.discover import named_spec
     from grader.spec import load_spec
 
-    spec = load_spec(_spec_path(assignment))
+    spec = load_spec(named_spec(assignment))
     if check:
         try:
             load_build(spec, "official")

@@ -1,29 +1,33 @@
-"""`grade batch` and `grade gradescope`: arguments in, library calls, a summary and an exit code out."""
+"""`grade batch` and `grade gradescope`: arguments in, library calls, a summary and an exit code out.
+
+`grade batch` exits 0 when every submission has its row and every output was written, whatever
+the scores (a script may upload the grades next); 1 when some submission could not be graded for
+a reason of the grader's own (its row says why, with a blank grade); errors are raised for
+grader.cli to report (2). Interrupted, it keeps every row it committed: the same command resumes.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader.errors import EXIT_FULL_MARKS, EXIT_POINTS_MISSING, GraderError, UsageError
+from grader.arguments import Parser, add_assignment_option
+from grader.errors import EXIT_FULL_MARKS, EXIT_POINTS_MISSING, UsageError
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+if TYPE_CHECKING:
+    from grader.batch.runner import BatchReport
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grade", description="Grade a class, or build and run a Gradescope autograder.")
+    parser = Parser(prog="grade", description="Grade a class, or build and run a Gradescope autograder.")
     commands = parser.add_subparsers(dest="command", required=True)
     batch = commands.add_parser("batch", help="grade every submission in a folder or an LMS download zip")
     batch.add_argument("source", type=Path, help="a folder, or a zip downloaded from Canvas/Moodle")
     batch.add_argument("--out", type=Path, required=True, help="where grades and reports are written")
     batch.add_argument("--jobs", type=int, default=None, help="parallel workers (default: one per core)")
-    batch.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None,
-                       help="the exercise: its folder or its spec.toml")
+    add_assignment_option(batch)
     batch.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster (scheduler address)")
     batch.add_argument("--canvas-gradebook", type=Path, default=None, help="the class's exported Canvas gradebook CSV")
     batch.add_argument("--assignment-id", default=None, help="the Canvas assignment id for the column title")
@@ -34,35 +38,30 @@ def _parser() -> argparse.ArgumentParser:
     actions = gradescope.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="write the autograder zip to upload to Gradescope")
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
-    build.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None)
+    add_assignment_option(build)
     run = actions.add_parser("run", help="grade /autograder/submission (what run_autograder calls)")
     run.add_argument("--root", type=Path, default=Path("/autograder"))
-    run.add_argument("--assignment", "--spec", dest="spec", type=Path, default=None)
+    add_assignment_option(run)
     return parser
 
 
 def main(argv: Sequence[str]) -> int:
-    try:
-        args = _parser().parse_args(list(argv))
-        if args.command == "batch":
-            return _batch(args)
-        from grader.batch import gradescope
+    args = _parser().parse_args(list(argv))
+    if args.command == "batch":
+        return _batch(args)
+    from grader.batch import gradescope
 
-        if args.action == "build":
-            path = gradescope.build_zip(args.out, spec_path=_spec_path(args.spec))
-            print(f"wrote {path}")
-            return 0
-        return gradescope.run_autograder(args.root, spec_path=_spec_path(args.spec))
-    except GraderError as error:
-        print(f"grade: {error.message}", file=sys.stderr)
-        return error.exit_code
+    if args.action == "build":
+        path = gradescope.build_zip(args.out, spec_path=_spec_path(args.spec))
+        print(f"wrote {path}")
+        return EXIT_FULL_MARKS
+    return gradescope.run_autograder(args.root, assignment=args.spec)
 
 
-def _spec_path(given: Path | None) -> Path:
-    from grader.cli import default_spec
+def _spec_path(given: Path | None, near: Path | None = None) -> Path:
+    from grader.discover import find_spec
 
-    path = (given or default_spec()).resolve()
-    return path / "spec.toml" if path.is_dir() else path
+    return find_spec(given, near=[near] if near else []).resolve()
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -76,7 +75,7 @@ def _batch(args: argparse.Namespace) -> int:
     for option in (args.canvas_gradebook, args.moodle_roster):
         if option is not None and not option.is_file():
             raise UsageError(f"{option}: no such file")
-    spec_path = _spec_path(args.spec)
+    spec_path = _spec_path(args.spec, args.source.resolve() if args.source.is_dir() else args.source.resolve().parent)
     spec = load_spec(spec_path)
     from grader.build import load_build
 
@@ -89,20 +88,26 @@ def _batch(args: argparse.Namespace) -> int:
                                all_submissions=args.all_submissions, progress=progress.update)
     finally:
         executor.close()
-    write_outputs(report, args.out, spec, canvas_gradebook=args.canvas_gradebook, assignment_id=args.assignment_id,
-                  moodle_roster=args.moodle_roster)
+    try:
+        write_outputs(report, args.out, spec, canvas_gradebook=args.canvas_gradebook,
+                      assignment_id=args.assignment_id, moodle_roster=args.moodle_roster)
+    except OSError as error:
+        raise UsageError(f"{args.out}: the outputs could not be written ({error.strerror or error}); "
+                         f"the grades are kept in {args.out / 'results.sqlite'}") from None
     print(summary(report, args.out))
-    every_full = report.total > 0 and report.full_marks == report.total
-    return EXIT_FULL_MARKS if every_full else EXIT_POINTS_MISSING
+    return batch_exit_code(report)
 
 
-def summary(report: object, out: Path) -> str:
-    from grader.batch.runner import BatchReport
+def batch_exit_code(report: BatchReport) -> int:
+    """0 whatever the scores, once every row is there; 1 when the grader itself failed on some."""
+    return EXIT_POINTS_MISSING if report.crashed else EXIT_FULL_MARKS
 
-    assert isinstance(report, BatchReport)
+
+def summary(report: BatchReport, out: Path) -> str:
     lines = [f"graded {report.graded} submission(s), reused {report.reused} from an earlier run, "
              f"in {report.seconds:.1f} s; {report.full_marks} of {report.total} with full marks, "
-             f"{report.failed} that could not be loaded or run"]
+             f"{report.failed} that could not be loaded or run"
+             + (f"; {report.crashed} the grader itself could not grade (blank grade)" if report.crashed else "")]
     discovery = report.discovery
     if discovery is not None:
         for identity in discovery.superseded:

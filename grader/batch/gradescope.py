@@ -1,39 +1,54 @@
 """Gradescope: build the autograder zip, and grade inside it (what run_autograder calls).
 
-The zip holds setup.sh, run_autograder, the grader package, the assignment's folder
-and its reference solution, laid out as in this repository, so the same spec paths
-work there. run_autograder always leaves a valid results.json, even when grading
+The zip holds setup.sh, run_autograder, the engine's wheel, the exercise's folder and its
+reference solution (under `exercise/`, in the same places relative to each other as where they
+were built, so the spec's path to its reference still holds). setup.sh installs the wheel in a
+Python the grader supports; run_autograder always leaves a valid results.json, even when grading
 itself fails.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import zipfile
 from pathlib import Path
 
 from grader.errors import UsageError
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
 SETUP_SH = """#!/usr/bin/env bash
-# Runs once when Gradescope builds the autograder image.
+# Runs once when Gradescope builds the autograder image: bubblewrap, a Python the grader
+# supports (3.11 or newer), and the grader's wheel with its dependencies in /autograder/venv.
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
 apt-get update -qq
-apt-get install -y -qq python3 python3-pip python3-venv bubblewrap >/dev/null
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install -q /autograder/source
+apt-get install -y -qq bubblewrap >/dev/null
+supported() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
+PYTHON=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && supported "$candidate"; then PYTHON="$candidate"; break; fi
+done
+if [ -z "$PYTHON" ]; then
+    # Ubuntu 22.04, Gradescope's default base image, has Python 3.10; its archive has 3.11.
+    apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+    PYTHON=python3.11
+fi
+# Debian and Ubuntu keep venv's pip in a package of its own.
+"$PYTHON" -m venv "$ROOT/venv" 2>/dev/null || {
+    apt-get install -y -qq "$(basename "$PYTHON")-venv" >/dev/null
+    "$PYTHON" -m venv "$ROOT/venv"
+}
+"$ROOT/venv/bin/pip" install -q "$ROOT"/source/engine/*.whl
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for each submission; it always writes results/results.json.
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
-[ -x "$PYTHON" ] || PYTHON=python3
 cd "$ROOT/source"
-export PYTHONPATH="$ROOT/source"
-exec "$PYTHON" -m grader.cli gradescope run --root "$ROOT" --spec "{spec}"
+exec "$PYTHON" -m grader.cli gradescope run --root "$ROOT" --assignment "$ROOT/source/{spec}"
 """
 
 
@@ -50,31 +65,31 @@ def _executable(archive: zipfile.ZipFile, name: str, text: str) -> None:
 
 
 def build_zip(out: Path, *, spec_path: Path) -> Path:
-    """The autograder zip for the spec's assignment (setup.sh and run_autograder at its top level)."""
+    """The autograder zip for the spec's exercise (setup.sh and run_autograder at its top level)."""
+    import tempfile
+
+    from grader.authoring.wheel import write_engine_wheel
+    from grader.build import load_build
     from grader.spec import load_spec
 
     spec = load_spec(spec_path)
-    try:
-        spec_in_zip = spec_path.resolve().relative_to(ROOT).as_posix()
-        assignment_dir = spec.directory.resolve().relative_to(ROOT)
-    except ValueError:
-        raise UsageError(f"{spec_path}: the spec must live inside the project to be packaged") from None
     if spec.reference is None or not spec.reference.is_file():
         raise UsageError(f"{spec_path}: the official autograder needs the reference solution")
-    from grader.build import load_build
-
     load_build(spec, "official")  # the zip carries the build: a stale one is refused here
+    exercise, reference = spec.directory.resolve(), spec.reference.resolve()
+    common = Path(os.path.commonpath([exercise, reference.parent]))
+    in_zip = Path("exercise")
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+    with tempfile.TemporaryDirectory(prefix="engine-") as folder, \
+            zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        wheel = write_engine_wheel(Path(folder))
+        archive.write(wheel, f"engine/{wheel.name}")
         _executable(archive, "setup.sh", SETUP_SH)
+        spec_in_zip = (in_zip / exercise.relative_to(common) / spec_path.name).as_posix()
         _executable(archive, "run_autograder", RUN_AUTOGRADER.format(spec=spec_in_zip))
-        archive.write(ROOT / "pyproject.toml", "pyproject.toml")
-        if (ROOT / "README.md").is_file():
-            archive.write(ROOT / "README.md", "README.md")
-        _add_tree(archive, ROOT / "grader", "grader")
-        _add_tree(archive, ROOT / assignment_dir, assignment_dir.as_posix())
-        archive.write(spec.reference, spec.reference.resolve().relative_to(ROOT).as_posix())
+        _add_tree(archive, exercise, (in_zip / exercise.relative_to(common)).as_posix())
+        archive.write(reference, (in_zip / reference.relative_to(common)).as_posix())
     temporary.replace(out)
     return out
 
@@ -91,7 +106,7 @@ def _pick_submission(folder: Path, stub_name: str) -> Path:
     return (notebooks or chosen)[0]
 
 
-def run_autograder(root: Path, *, spec_path: Path) -> int:
+def run_autograder(root: Path, *, assignment: Path | None) -> int:
     """Grade root/submission and write root/results/results.json; a valid file whatever happens."""
     from grader.report.gradescope import write_gradescope
 
@@ -100,15 +115,16 @@ def run_autograder(root: Path, *, spec_path: Path) -> int:
     result = None
     error: str | None = None
     try:
+        from grader.discover import find_spec
         from grader.pipeline import grade_path, load_assignment
         from grader.sandbox.client import Sandbox
         from grader.spec import load_spec
 
-        spec = load_spec(spec_path)
-        assignment = load_assignment(spec)
+        spec = load_spec(find_spec(assignment))
+        loaded = load_assignment(spec)
         submission = _pick_submission(root / "submission", spec.stub.name)
         with Sandbox() as sandbox:
-            result = grade_path(submission, assignment, sandbox)
+            result = grade_path(submission, loaded, sandbox)
     except Exception as problem:  # the autograder's own failure still yields a results file
         error = f"Autograder error: {type(problem).__name__}: {problem}"
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -39,6 +40,7 @@ class BatchReport:
     graded: int = 0
     reused: int = 0
     failed: int = 0
+    crashed: int = 0  # the grader's own failures: blank grades, retried when the batch runs again
     full_marks: int = 0
     total: int = 0
     seconds: float = 0.0
@@ -67,6 +69,9 @@ def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]
 
 
 def warm(spec_path: str, counter: Any = None) -> None:
+    # Ctrl-C reaches the whole process group: the coordinator alone handles it, stopping the pool
+    # after the submissions in hand, so that a worker never dies half-way with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_blas_thread()
     from grader.batch.worker import warm as warm_worker
 
@@ -207,24 +212,23 @@ def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *,
         if progress:
             progress(done, report.total)
         for job, data in executor.run(str(spec_path), jobs):
-            if "crashed" in data:
-                from grader.pipeline import failed_result
-
-                result = failed_result(job.identity.path, spec, str(data["crashed"]), job.identity.student_key, None)
+            if "crashed" in data:  # not stored: running the batch again retries it
+                report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, error=str(data["crashed"]))
+                report.crashed += 1
             else:
                 result = SubmissionResult.from_json(data)
-            store.put(job.key, job.identity.student_key, job.identity.path, result)
-            report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, result)
-            report.graded += 1
+                store.put(job.key, job.identity.student_key, job.identity.path, result)
+                report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, result)
+                report.graded += 1
             done += 1
             if progress:
                 progress(done, report.total)
     finally:
         store.close()
     for row in report.rows.values():
-        assert row.result is not None
-        report.full_marks += int(row.result.full_marks)
-        report.failed += int(row.result.error is not None)
+        if row.result is not None:
+            report.full_marks += int(row.result.full_marks)
+            report.failed += int(row.result.error is not None)
     report.seconds = time.monotonic() - started
     return report
 

@@ -40,7 +40,7 @@ def _package_dirs() -> tuple[list[str], list[str]]:
     for name in SANDBOX_PACKAGES:
         found = importlib.util.find_spec(name)  # located, not imported: the worker starts before numpy loads here
         if found is None or found.origin is None:
-            raise RuntimeError(f"the sandbox needs {name}, which is not installed")
+            raise ModuleNotFoundError(f"the sandbox needs {name}, which is not installed", name=name)
         package = Path(found.origin).resolve().parent
         parent = package.parent
         parents.append(str(parent))
@@ -173,8 +173,11 @@ def start_zygote(isolation: Isolation | None = None) -> Started:
     command = zygote_command(isolation, child.fileno())
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
     try:
+        # A session of its own: a terminal's Ctrl-C reaches the grader, which stops the worker
+        # itself after the work in hand, instead of the worker dying under a submission.
         process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, close_fds=True)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, close_fds=True,
+                                   start_new_session=True)
     except OSError as error:
         parent.close()
         raise SandboxError(f"cannot start the sandbox: {error}") from None
