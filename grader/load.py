@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import io
 import json
 import sys
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,15 +64,30 @@ def load_submission(path: Path) -> Submission:
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         raise SubmissionError(f"{path.name}: binary data (a NUL byte at offset {offset}), not source code")
+    if kind == "python":
+        return _load_python(path, _decode_source(path, raw))
+    return _load_notebook(path, _decode(path, raw, "utf-8-sig"))
+
+
+def _decode_source(path: Path, raw: bytes) -> str:
+    """Python's own rules: a UTF-8 BOM, or a PEP 263 coding line (a Korean Windows editor saves cp949
+    with `# -*- coding: cp949 -*-`), else UTF-8. The text keeps its coding line: compiling a str ignores it."""
     try:
-        text = raw.decode("utf-8-sig")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:  # an unknown codec, or a BOM with another coding line
+        line = f", line {error.lineno}" if error.lineno else ""
+        raise SubmissionError(f"{path.name}{line}: {error.msg}") from None
+    return _decode(path, raw, encoding)
+
+
+def _decode(path: Path, raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         byte = raw[error.start]
-        raise SubmissionError(f"{path.name}, line {line}: not valid UTF-8 text (byte 0x{byte:02x})") from None
-    if kind == "python":
-        return _load_python(path, text)
-    return _load_notebook(path, text)
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        raise SubmissionError(f"{path.name}, line {line}: not valid {name} text (byte 0x{byte:02x})") from None
 
 
 def _syntax_message(label: str, error: SyntaxError) -> str:

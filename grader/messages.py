@@ -29,6 +29,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "is not defined in the submission (was it renamed or deleted?)",
         "ko": "제출물에 정의되어 있지 않습니다 (이름을 바꾸거나 지우지 않았나요?)",
     },
+    "load.never_defined": {
+        "en": "{function} was never defined: the file's top-level code stopped before it ({where}; see the error)",
+        "ko": "{function}이(가) 정의되지 않았습니다: 파일의 최상위 코드가 그 전에 멈췄습니다 ({where}; 오류 참고)",
+    },
     "lost.timeout": {
         "en": "timed out: no answer within {seconds} s (an infinite loop in {function}, or far too slow); "
               "the other checks were still graded",

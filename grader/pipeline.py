@@ -78,14 +78,17 @@ def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sa
     """Grade one loaded submission. Whatever the student's code does, a result comes back."""
     spec = assignment.spec
     started = time.monotonic()
-    process = sandbox.open([u.for_sandbox() for u in submission.units], spec.limits)
+    process = sandbox.open([u.for_sandbox() for u in submission.units], spec.limits, submission.kind,
+                           spec.top_level)
     try:
         notes = list(submission.notes) + process.notes
         if process.load_problem is not None:
             parts = _zero_parts(spec, process.load_problem)
             error: str | None = f"{submission.name}: {process.load_problem}"
         else:
-            error = None
+            # a .py whose top-level code stopped: what it defined above that line is graded, and
+            # the result says the file does not run as written
+            error = process.stopped
             parts = tuple(_grade_part(assignment, index, process) for index in range(len(spec.parts)))
     finally:
         process.close()
@@ -114,8 +117,20 @@ def _grade_part(assignment: Assignment, part_index: int, process: SubmissionProc
             results.append(run_check(KINDS[check.kind].run, ctx, seconds))
     finally:
         sessions.end()
+    if process.stopped is not None:
+        results = [_never_defined(result, check.function, process) for result, check in zip(results, part.checks,
+                                                                                             strict=True)]
     return PartResult(name=part.name, title=part.title.get(), score=round(sum(r.score for r in results), 6),
                       max_score=part.max_score, checks=tuple(results))
+
+
+def _never_defined(result: CheckResult, function: str, process: SubmissionProcess) -> CheckResult:
+    """A check of a function the file never defined because its top-level code stopped first says
+    so, rather than asking whether it was renamed."""
+    if result.passed or function in process.defined:
+        return result
+    return dataclasses.replace(result, feedback=t("load.never_defined", function=function,
+                                                          where=str(process.stopped).split(": ", 1)[0]))
 
 
 def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: str | None = None) -> SubmissionResult:

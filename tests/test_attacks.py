@@ -68,7 +68,7 @@ ATTACK_LIST = [
     Attack("fake_report", 7),
     Attack("kill_parent", 7),
     Attack("os_exit_at_import", 0),
-    Attack("sys_exit_at_import", 10),
+    Attack("sys_exit_at_import", 0),  # Python stops at the exit: nothing is defined
     Attack("os_exit_in_function", 7),
     Attack("close_fds", 7),
     Attack("daemon", 10),
@@ -355,10 +355,11 @@ def _specific_checks(attack: Attack, report: dict[str, Any], world: World, marke
                      seconds: float) -> None:
     statuses = {c["id"]: c["status"] for p in report["parts"] for c in p["checks"]}
     if attack.name == "os_exit_at_import":
-        assert report["error"] and "ended while its code was being loaded" in report["error"]
-        assert set(statuses.values()) == {"error"}
+        assert report["error"] and "os._exit(0) ends the process" in report["error"], report["error"]
+        assert "passed" not in set(statuses.values())
     if attack.name == "sys_exit_at_import":
-        assert any("SystemExit" in note for note in report["notes"]), report["notes"]
+        assert report["error"] and "SystemExit" in report["error"], report["error"]
+        assert "passed" not in set(statuses.values())
     if attack.name in ("kill_parent", "os_exit_in_function", "close_fds"):
         # only the checks of the attacking function are lost; the others were graded and passed
         assert statuses["gradient-trajectory"] == statuses["update-property"] == "passed"
@@ -435,7 +436,7 @@ def test_fake_report_never_reaches_the_real_report(mode: str, world: World, tmp_
 
 
 @pytest.mark.parametrize("mode", CLI_MODES)
-@pytest.mark.parametrize("name,score", [("kill_parent", 7), ("os_exit_at_import", 0), ("sys_exit_at_import", 10)])
+@pytest.mark.parametrize("name,score", [("kill_parent", 7), ("os_exit_at_import", 0), ("sys_exit_at_import", 0)])
 def test_cli_survives(name: str, score: float, mode: str, world: World, tmp_path: Path) -> None:
     marker = f"atk{uuid.uuid4().hex[:10]}"
     path = _submission(name, _config(world, marker, mode), tmp_path)

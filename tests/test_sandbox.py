@@ -420,9 +420,21 @@ def test_output_is_bounded(proc: SubmissionProcess) -> None:
     assert len(proc.output_text().encode()) <= LIMITS.output_kb * 1024
 
 
-def test_load_timeout(box: Sandbox) -> None:
-    process = box.open([{"label": "slow.py", "source": "x = [0 for _ in iter(int, 1)]"}],
+def test_load_timeout_stops_the_statement(box: Sandbox) -> None:
+    process = box.open([{"label": "slow.py", "source": "def f(): return 1\nx = [0 for _ in iter(int, 1)]"}],
                        Limits(load_seconds=0.5, check_seconds=1))
+    try:
+        assert process.load_problem is None, process.load_problem
+        assert process.stopped == "slow.py, line 2: the top-level code ran past the 0.5 s load limit: " \
+                                  "nothing below it runs"
+        assert "f" in process.defined
+    finally:
+        process.close()
+
+
+def test_load_timeout_that_cannot_be_stopped_is_a_load_problem(box: Sandbox) -> None:
+    source = "while True:\n    try:\n        x = [0 for _ in iter(int, 1)]\n    except BaseException:\n        pass\n"
+    process = box.open([{"label": "slow.py", "source": source}], Limits(load_seconds=0.5, check_seconds=1))
     try:
         assert process.load_problem is not None and "longer than" in process.load_problem
         with pytest.raises(SessionLost):
@@ -431,8 +443,18 @@ def test_load_timeout(box: Sandbox) -> None:
         process.close()
 
 
-def test_exit_at_load_is_a_load_problem(box: Sandbox) -> None:
-    process = box.open([{"label": "gone.py", "source": "import os\n_ = os._exit(0)\n"}], LIMITS)
+def test_os_exit_at_load_stops_the_file(box: Sandbox) -> None:
+    process = box.open([{"label": "gone.py", "source": "import os\n_ = os._exit(0)\ndef f(): pass\n"}], LIMITS)
+    try:
+        assert process.load_problem is None and process.stopped is not None
+        assert process.stopped.startswith("gone.py, line 2: _ = os._exit(0) ends the process")
+        assert "f" not in process.defined
+    finally:
+        process.close()
+
+
+def test_exit_past_os_exit_at_load_is_a_load_problem(box: Sandbox) -> None:
+    process = box.open([{"label": "gone.py", "source": "import ctypes\n_ = ctypes.CDLL(None)._exit(0)\n"}], LIMITS)
     try:
         assert process.load_problem is not None and "ended while its code was being loaded" in process.load_problem
     finally:

@@ -64,6 +64,13 @@ def _check_lines(check: CheckResult) -> list[str]:
     return lines
 
 
+def _repeats_error(check: CheckResult, error: str | None) -> bool:
+    """A check that was never graded only repeats the submission's error (which is shown once);
+    a check graded after the top-level code stopped has its own feedback, which is shown."""
+    feedback = check.feedback.removeprefix("not graded: ")
+    return bool(error) and bool(feedback) and feedback in str(error)
+
+
 def render(result: SubmissionResult, *, verbose: bool = False) -> str:
     selfcheck = result.mode == "self-check"
     lines = [f"{result.submission}: {_points(result.score)} / {_points(result.max_score)}"
@@ -75,10 +82,8 @@ def render(result: SubmissionResult, *, verbose: bool = False) -> str:
         verdict = t("report.correct") if full else t("report.not_yet")
         lines.append(f"  {'✔' if full else '✘'} {part.title}  {_points(part.score)} / {_points(part.max_score)}"
                      f"  ({verdict})")
-        if result.error:
-            continue
         for check in part.checks:
-            if check.passed and not verbose:
+            if (check.passed and not verbose) or _repeats_error(check, result.error):
                 continue
             lines += _check_lines(check)
     if result.notes:

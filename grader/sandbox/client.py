@@ -261,8 +261,11 @@ class Sandbox:
             return
         self._request({"op": "pin", "cpu": cpu})
 
-    def open(self, units: list[dict[str, str]], limits: Limits) -> SubmissionProcess:
-        return SubmissionProcess(self, units, limits)
+    def open(self, units: list[dict[str, str]], limits: Limits, kind: str = "python",
+             top_level: str = "run") -> SubmissionProcess:
+        """Load a submission: `kind` "python" (a module) or "notebook" (cells); `top_level` "run"
+        (as Python runs it) or "salvage" (failing and idle top-level statements skipped)."""
+        return SubmissionProcess(self, units, limits, kind, top_level)
 
     def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
         ident = f"s{next(_ids)}"
@@ -303,12 +306,16 @@ class Sandbox:
 class SubmissionProcess:
     """A loaded submission: forks one fresh session per part; restarted after a timeout."""
 
-    def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits) -> None:
+    def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits, kind: str = "python",
+                 top_level: str = "run") -> None:
         self._sandbox = sandbox
         self._units = units
         self.limits = limits
+        self.kind = kind
+        self.top_level = top_level
         self.notes: list[str] = []
         self.defined: list[str] = []
+        self.stopped: str | None = None  # where and why a .py's top-level code stopped (the rest never ran)
         self.load_problem: str | None = None
         self._ident: str | None = None
         self._sock: socket.socket | None = None
@@ -321,20 +328,23 @@ class SubmissionProcess:
         self._ident, self._sock = ident, sock
         self._reader = wire.FrameReader(sock)
         self.outputs.append(output)
-        deadline = time.monotonic() + self.limits.load_seconds
+        deadline = time.monotonic() + self._hard_limit()
         try:
-            wire.send(sock, {"op": "load", "units": self._units})
+            wire.send(sock, {"op": "load", "units": self._units, "kind": self.kind, "top_level": self.top_level,
+                             "seconds": self.limits.load_seconds})
             loaded = _receive(self._reader, deadline)
             if loaded.get("op") != "loaded":
                 raise SessionLost("protocol", "unexpected first message")
-            self.notes = [str(n)[:300] for n in loaded.get("notes", [])][:50]
+            self.notes = [printable(str(n)[:300]) for n in loaded.get("notes", [])][:50]
             self.defined = [str(n)[:100] for n in loaded.get("defined", [])][:200]
+            stopped = loaded.get("stopped")
+            self.stopped = printable(str(stopped)[:300]) if stopped is not None else None
             self.load_problem = None
         except SessionLost as lost:
             self.kill()
             if lost.kind == "timeout":
                 self.load_problem = (f"running the submission's top-level code took longer than "
-                                     f"{self.limits.load_seconds:g} s")
+                                     f"{self.limits.load_seconds:g} s and could not be stopped there")
             else:
                 output.wait(1.0)
                 tail = output.text().strip().splitlines()[-3:]
@@ -343,6 +353,13 @@ class SubmissionProcess:
         except OSError as error:
             self.kill()
             self.load_problem = f"the submission's process could not be loaded ({error})"
+
+    def _hard_limit(self) -> float:
+        """The grader's own bound on the load, past the process's own timer (which stops a statement
+        and keeps what was defined above it): code that defeats that timer is killed here, and grades
+        nothing. A notebook's cells have load_seconds each, twice that in all."""
+        cells = 2 if self.kind == "notebook" else 1
+        return self.limits.load_seconds * cells + LOAD_GRACE_SECONDS
 
     @property
     def alive(self) -> bool:
@@ -728,6 +745,7 @@ def _script_values(values: Sequence[Any]) -> dict[str, Any]:
     return {"values": [_encode_arg(v) for v in values]}
 
 
+LOAD_GRACE_SECONDS = 2.0  # the process's own load timer first, then the grader's hard kill
 MAX_ASKED_NUMBERS = 100_000  # numbers in one asked call's arguments: the grader's work per call is bounded
 MAX_ASKED_CALLS = 200_000  # asked calls in one request (each one also within the check's deadline)
 

@@ -23,6 +23,7 @@ from grader.spec.reader import Source, Table, Where, count, integer, name, numbe
 
 BUILD_FORMAT = 1  # bumped when what `grade build` writes changes meaning
 MISTAKE_CODE_KEYS = ("expr", "replace", "code", "values")
+TOP_LEVEL_MODES = ("run", "salvage")  # how a submission's top-level code is run (see docs/authoring.md 3.2)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class AssignmentSpec:
     public_digest: str  # the spec without its mistakes' code: what a self-check build was made from
     let: dict[str, Draw] = field(default_factory=dict)  # the draws every check may name
     table: dict[str, Any] = field(repr=False, default_factory=dict)
+    top_level: str = "run"  # "run": the submission runs as Python runs it; "salvage": failing statements skipped
 
     @property
     def directory(self) -> Path:
@@ -392,12 +394,14 @@ def load_spec(path: Path) -> AssignmentSpec:
     spec_id = assignment.get("id", string)
     title = assignment.get("title", text)
     stub = path.parent / assignment.get("stub", string)
+    top_level = assignment.get("top_level", one_of(*TOP_LEVEL_MODES), "run")
     assignment.done()
     root.done()
     full, public_digest = digests(table, reference)
     return AssignmentSpec(id=spec_id, title=title, path=path, reference=reference, stub=stub, parts=parts,
                           limits=limits, seed=seed, selfcheck_seed=selfcheck_seed, rtol=rtol, data=data,
-                          digest=full, public_digest=public_digest, let=let, table=table)
+                          digest=full, public_digest=public_digest, let=let, table=table,
+                          top_level=top_level)
 
 
 __all__ = ["AssignmentSpec", "CheckSpec", "Limits", "MistakeSpec", "PartSpec", "Text", "Variant", "count",

@@ -1,7 +1,8 @@
 """Attack: os._exit(0) while the submission is being loaded.
 
-The process is gone before any function is defined: the grader must report it (every
-check listed, none passed) and survive. Honest code earns 0/10 (it never loaded).
+Python would end here, before any function is defined: the grader must report it (the
+result's error names the exit, every check listed, none passed) and survive. Honest code
+earns 0/10 (it is never defined).
 """
 
 import os

@@ -1,7 +1,8 @@
 """Attack: sys.exit() and raise SystemExit while the submission is being loaded, and at exit.
 
-SystemExit is an exception like any other for the loader: the statements that raise it are
-skipped and reported, the functions are defined. Honest code is correct: 10/10.
+Python stops at the first sys.exit(): nothing below it is defined, so the honest code below
+never exists and earns 0/10; the exit is the result's error. (The later `raise SystemExit`
+and the atexit hook are never reached.)
 """
 
 import atexit

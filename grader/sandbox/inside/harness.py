@@ -7,34 +7,25 @@ executes what the grader asks and reports what came back, as plain data.
 
 from __future__ import annotations
 
-import ast
-import builtins
 import gc
-import importlib.util
 import io
-import linecache
 import os
 import resource
 import signal
 import socket
 import sys
 import traceback
-import types
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import standins
+import toplevel
 import wire
 
 OUTPUT_LIMIT = 64 * 1024
-
-# Statement kinds that only do work nobody asked for at import time (a call to
-# main(), a plot, a training loop, input()): skipped so they neither break nor slow grading.
-_SKIPPED_TOP_LEVEL = (ast.Expr, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith,
-                      ast.Assert, ast.Raise, ast.Pass)
-
+_exit = os._exit  # the harness's own, whatever the student's code does to the os module
 
 class _BoundedWriter(io.TextIOBase):
     """stdout/stderr that forward the first bytes and silently drop the rest."""
@@ -86,73 +77,21 @@ class _CapturedOutput(io.TextIOBase):
         return "".join(self._parts)
 
 
-class _MissingModule(types.ModuleType):
-    """Stands for a module the sandbox does not offer, failing only when used."""
-
-    def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("__"):
-            raise AttributeError(attribute)
-        raise ModuleNotFoundError(f"No module named '{self.__name__}' (not available while grading)")
-
-
-class _NoIPython:
-    """get_ipython() for notebooks: magics and !shell lines become harmless no-ops."""
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        return lambda *args, **kwargs: None
+def load(units: list[dict[str, Any]], mode: str = "run", kind: str = "python",
+         seconds: float = 10.0) -> tuple[dict[str, Any], toplevel.Outcome]:
+    """Run every unit (file or notebook cell) in one namespace, as Python or Jupyter would."""
+    namespace: dict[str, Any] = {"__name__": "submission", "get_ipython": _get_ipython,
+                                 "display": lambda *a, **k: None}
+    loader = toplevel.Loader(namespace, mode, kind, seconds)
+    namespace["__builtins__"] = loader.builtins()
+    return namespace, loader.run(units)
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
-    return "__name__" in names
+_IPYTHON = toplevel.NoIPython()
 
 
-def _import_lazily(node: ast.Import, namespace: dict[str, Any]) -> None:
-    for alias in node.names:
-        top = alias.name.split(".")[0]
-        if top not in sys.modules and importlib.util.find_spec(top) is None:
-            bound = alias.asname or top
-            namespace[bound] = _MissingModule(alias.name)
-            continue
-        module = __import__(alias.name)
-        if alias.asname:
-            for part in alias.name.split(".")[1:]:
-                module = getattr(module, part)
-            namespace[alias.asname] = module
-        else:
-            namespace[top] = module
-
-
-def load(units: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
-    """Run the definitions of every unit (file or notebook cell) in one namespace."""
-    namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins,
-                                 "get_ipython": _NoIPython(), "display": lambda *a, **k: None}
-    notes: list[str] = []
-    for unit in units:
-        label = str(unit["label"])
-        source = str(unit["source"])
-        # the source of each unit, for tracebacks: a student's line shows with its text
-        linecache.cache[label] = (len(source), None, source.splitlines(True), label)
-        try:
-            tree = ast.parse(source, filename=label)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-            notes.append(f"{label}: not run ({type(error).__name__})")
-            continue
-        for node in tree.body:
-            if isinstance(node, _SKIPPED_TOP_LEVEL) or _is_main_guard(node):
-                continue
-            try:
-                if isinstance(node, ast.Import):
-                    _import_lazily(node, namespace)
-                    continue
-                code = compile(ast.Module(body=[node], type_ignores=[]), label, "exec")
-                exec(code, namespace)
-            except BaseException as error:
-                notes.append(f"{label}, line {node.lineno}: top-level statement skipped "
-                             f"({_describe_exception(error)})")
-    return namespace, notes
+def _get_ipython() -> toplevel.NoIPython:
+    return _IPYTHON
 
 
 def _describe_exception(error: BaseException) -> str:
@@ -437,7 +376,7 @@ def _pack_answers(values: list[Any]) -> dict[str, Any] | None:
     return None
 
 
-def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_namespace: bool, own_uid: bool = False,
+def serve_submission(sock: socket.socket, load_message: dict[str, Any], own_namespace: bool, own_uid: bool = False,
                      output_limit: int = OUTPUT_LIMIT) -> None:
     """Load once, then fork a fresh session per part so that parts cannot share state (the last
     part, asked for as "final", is served by this process itself, which then ends).
@@ -449,7 +388,8 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_names
     # output_kb of whatever arrives, os.write and children included).
     sys.stdout = _BoundedWriter(1, output_limit)
     sys.stderr = _BoundedWriter(2, output_limit)
-    namespace, notes = load(units)
+    namespace, outcome = load(list(load_message.get("units", [])), str(load_message.get("top_level", "run")),
+                              str(load_message.get("kind", "python")), float(load_message.get("seconds", 10.0)))
     # A timer the loading set would end this process later, in the middle of some part (a fork
     # starts without timers, this process would not): the loading is over, so are its timers.
     for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
@@ -459,7 +399,7 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_names
     gc.collect()
     gc.freeze()
     defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))[:200]
-    wire.send(sock, {"op": "loaded", "notes": notes[:50], "defined": defined})
+    wire.send(sock, {"op": "loaded", "notes": outcome.notes[:50], "defined": defined, "stopped": outcome.stopped})
     while True:
         try:
             message = wire.recv(sock)
@@ -480,7 +420,7 @@ def serve_submission(sock: socket.socket, units: list[dict[str, Any]], own_names
                 _die_with_parent()
                 Session(sock, namespace).serve()
             finally:
-                os._exit(0)
+                _exit(0)
         status = _wait_for(pid)
         _clear_leftovers(own_namespace or own_uid, pid)
         wire.send(sock, {"op": "session_end", "status": status})
@@ -504,7 +444,7 @@ def _serve_last(sock: socket.socket, namespace: dict[str, Any]) -> None:
         Session(sock, namespace).serve()
         wire.send(sock, {"op": "session_end", "status": 0})
     finally:
-        os._exit(0)
+        _exit(0)
 
 
 def _die_with_parent() -> None:

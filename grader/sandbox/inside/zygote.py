@@ -193,7 +193,7 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     sock = socket.socket(fileno=sock_fd)
     first = wire.recv(sock)
-    harness.serve_submission(sock, list(first.get("units", [])), own_namespace, own_uid=uid is not None,
+    harness.serve_submission(sock, first, own_namespace, own_uid=uid is not None,
                              output_limit=int(limits.get("output_kb", 64)) * 1024)
 
 

@@ -1,0 +1,379 @@
+"""Run a submission's top-level code as Python runs it: a .py as an imported module, a notebook
+cell by cell like Jupyter's "Run All" with errors allowed.
+
+A .py stops at the first top-level statement that raises, exits, runs past the load time or
+exhausts memory: what it defined before stays, nothing below it runs (`stopped` says where and
+why). A notebook cell that fails stops that cell only; the next cells still run. The instructor's
+opt-in `top_level = "salvage"` keeps the old leniency instead: statements that only do work nobody
+asked for are skipped, and so is every statement that fails, each one listed in a note.
+
+Runs in the submission's process, next to the student's code: nothing here is trusted to stop
+that code. Whatever escapes (a timer it disarmed, an exit through ctypes) ends in the grader's
+hard kill, which grades nothing.
+"""
+
+from __future__ import annotations
+import __future__
+
+import ast
+import builtins
+import dis
+import importlib.util
+import linecache
+import os
+import posix
+import signal
+import sys
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# The statement kinds that "salvage" skips: work nobody asked for at import time (a call to main(),
+# a plot, a training loop, input()).
+_SALVAGE_SKIPS = (ast.Expr, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Assert, ast.Raise,
+                  ast.Pass)
+_REPEAT = 0.05  # after the load time, the timer fires again this often: code that catches it once is stopped again
+_TOTAL_CELL_FACTOR = 2  # a notebook's cells get load_seconds each, and twice that in all
+_MAX_TEXT = 240
+
+_real_exit = os._exit  # the harness's own way out, kept before the load replaces os._exit
+
+
+class LoadTimeout(BaseException):
+    """Raised in the main thread when the top-level code runs past its time (not an Exception:
+    an `except Exception` of the student's lets it through)."""
+
+
+class ProcessExit(BaseException):
+    """os._exit() called while the submission loads: the process would end here."""
+
+    def __init__(self, status: object) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# --------------------------------------------------------------------------- placeholders
+
+
+def _unpacking(frame: types.FrameType | None) -> int:
+    """How many values the caller unpacks from the object being iterated (`fig, ax = ...`), or 0."""
+    if frame is None:
+        return 0
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset == frame.f_lasti:
+            if instruction.opname == "UNPACK_SEQUENCE" and isinstance(instruction.arg, int):
+                return min(instruction.arg, 64)
+            return 0
+    return 0
+
+
+class Absent(types.ModuleType):
+    """Stands for a module the sandbox does not offer (matplotlib, pandas...), and for everything
+    reached through it: attributes and calls give placeholders, so `plt.scatter(...)`, `plt.show()`,
+    `fig, ax = plt.subplots()` do nothing instead of failing. The grading machine's environment is
+    not the student's fault."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return Absent(f"{self.__name__}.{attribute}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Absent:
+        return Absent(f"{self.__name__}()")
+
+    def __getitem__(self, key: Any) -> Absent:
+        return Absent(f"{self.__name__}[]")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __iter__(self) -> Any:
+        return iter([Absent(self.__name__) for _ in range(_unpacking(sys._getframe(1)))])
+
+    def __enter__(self) -> Absent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{self.__name__}: not available while grading>"
+
+
+def _absorbing(name: str) -> Callable[..., Absent]:
+    def operator(self: Absent, *other: Any) -> Absent:
+        return Absent(self.__name__)
+
+    operator.__name__ = name
+    return operator
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "radd", "rsub", "rmul",
+              "rtruediv", "rfloordiv", "rmod", "rpow", "rmatmul", "neg", "pos", "abs"):
+    setattr(Absent, f"__{_name}__", _absorbing(_name))
+
+
+class NoIPython:
+    """What get_ipython() returns outside Jupyter: every attribute is a callable that does nothing
+    (`%matplotlib inline`, `!pip install ...` become calls on it)."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+@dataclass
+class Outcome:
+    """What loading found: notes for the report, and for a .py that stopped, where and why."""
+
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None
+
+
+class _Clock:
+    """SIGALRM raising LoadTimeout in the main thread while student code runs (and only then)."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.expired = False
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.expired = True
+        if self.armed:
+            raise LoadTimeout()
+
+    def start(self, seconds: float) -> None:
+        self.expired = False
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001), _REPEAT)
+
+    @staticmethod
+    def stop() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _text(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except BaseException:
+        text = "<unprintable>"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _module_line(error: BaseException, label: str) -> int | None:
+    """The line of the unit's own top-level code where the error passed (the statement running)."""
+    trace = error.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        if code.co_filename == label and code.co_name == "<module>":
+            return trace.tb_lineno
+        trace = trace.tb_next
+    return None
+
+
+class Loader:
+    """Runs the units in one namespace; `mode` is "run" (as Python runs it) or "salvage"."""
+
+    def __init__(self, namespace: dict[str, Any], mode: str, kind: str, seconds: float) -> None:
+        self.namespace = namespace
+        self.mode = mode
+        self.kind = kind
+        self.seconds = seconds
+        self.outcome = Outcome()
+        self.clock = _Clock()
+        self.skipped = 0
+        self._absent: dict[str, Absent] = {}
+        self._asked_input = False
+        self._real_import = builtins.__import__
+
+    # ---------------------------------------------------------------- what the code sees
+
+    def builtins(self) -> dict[str, Any]:
+        """The builtins the student's code runs with: input() answers an empty line, and an import
+        of a module the sandbox does not offer gives a placeholder."""
+        own = dict(builtins.__dict__)
+        own["__import__"] = self._import
+        own["input"] = self._input
+        return own
+
+    def _input(self, prompt: object = "") -> str:
+        if not self._asked_input:
+            self._asked_input = True
+            self.outcome.notes.append("input() was answered with an empty line")
+        return ""
+
+    def _import(self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                level: int = 0) -> Any:
+        top = name.partition(".")[0]
+        if level == 0 and top and top not in sys.modules:
+            if top in self._absent:
+                return self._absent[top]
+            try:
+                missing = importlib.util.find_spec(top) is None
+            except (ImportError, ValueError):
+                missing = True
+            if missing:
+                self._absent[top] = Absent(top)
+                self.outcome.notes.append(f"the module {top} is not available while grading: a placeholder "
+                                          "that does nothing stands in for it")
+                return self._absent[top]
+        return self._real_import(name, globals, locals, fromlist, level)
+
+    # ---------------------------------------------------------------- running
+
+    def run(self, units: list[dict[str, Any]]) -> Outcome:
+        previous = signal.signal(signal.SIGALRM, self.clock.handler)
+        _replace_exit(_fake_exit)
+        total = self.seconds * (_TOTAL_CELL_FACTOR if self.kind == "notebook" else 1)
+        budget = total
+        try:
+            for index, unit in enumerate(units):
+                if budget <= 0:
+                    self.outcome.notes.append(f"{len(units) - index} more cell(s) did not run: the notebook used "
+                                              f"up its load time ({total:g} s)")
+                    break
+                started = time.monotonic()
+                ended_all = self._run_unit(str(unit["label"]), str(unit["source"]), min(self.seconds, budget))
+                budget -= time.monotonic() - started
+                if ended_all:
+                    if index + 1 < len(units):
+                        self.outcome.notes.append(f"{len(units) - index - 1} more cell(s) did not run")
+                    break
+        finally:
+            self.clock.stop()
+            _replace_exit(_real_exit)
+            signal.signal(signal.SIGALRM, previous)
+        if self.skipped:
+            self.outcome.notes.append(f"the file does not run as written: {self.skipped} top-level statement(s) "
+                                      'were skipped (top_level = "salvage")')
+        return self.outcome
+
+    def _run_unit(self, label: str, source: str, seconds: float) -> bool:
+        """One file or cell; True when nothing after it may run (a .py stopped, the process exited)."""
+        linecache.cache[label] = (len(source), None, source.splitlines(True), label)
+        try:
+            tree = ast.parse(source, filename=label)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+            self.outcome.notes.append(f"{label}: not run ({type(error).__name__})")
+            return self.kind == "python"
+        flags = 0
+        self.clock.start(seconds)
+        try:
+            for node in tree.body:
+                flags |= _future_flags(node)
+                if self.mode == "salvage" and self._salvage_skips(label, source, node):
+                    continue
+                stop = self._run_statement(label, source, node, flags)
+                if stop is not None:
+                    return stop
+        finally:
+            self.clock.stop()
+        return False
+
+    def _run_statement(self, label: str, source: str, node: ast.stmt, flags: int) -> bool | None:
+        """None when the statement ran; else whether everything after the unit stops too."""
+        before = dict(self.namespace)
+        error = self._execute(label, node, flags)
+        if self.clock.expired:
+            # the statement ran past the time: whatever it bound after that (it may have caught the
+            # timeout and gone on) is undone, as if it were still running
+            self.namespace.clear()
+            self.namespace.update(before)
+            error = LoadTimeout()
+        if error is None:
+            return None
+        line = node.lineno if isinstance(error, LoadTimeout) else (_module_line(error, label) or node.lineno)
+        what = self._describe(error, source, line)
+        if self.mode == "salvage" and not isinstance(error, LoadTimeout):
+            self.skipped += 1
+            self.outcome.notes.append(f"{label}, line {line}: skipped ({what})")
+            return None
+        if self.kind == "notebook" and not isinstance(error, ProcessExit):
+            self.outcome.notes.append(f"{label}, line {line}: {what}; the rest of this cell did not run")
+            return False
+        where = "" if isinstance(error, LoadTimeout) else " at the top level"
+        self.outcome.stopped = f"{label}, line {line}: {what}{where}: nothing below it runs"[:300]
+        if self.kind == "notebook":
+            self.outcome.notes.append(self.outcome.stopped)
+            self.outcome.stopped = None
+        return True
+
+    def _execute(self, label: str, node: ast.stmt, flags: int) -> BaseException | None:
+        """Run one top-level statement; the exception that ended it, if any. The timer raises only
+        while the student's code runs, never in the harness's own lines."""
+        try:
+            code = compile(ast.Module(body=[node], type_ignores=[]), label, "exec", flags=flags, dont_inherit=True)
+            self.clock.armed = True
+            try:
+                exec(code, self.namespace)
+            finally:
+                self.clock.armed = False
+        except BaseException as error:
+            return error
+        return None
+
+    def _describe(self, error: BaseException, source: str, line: int) -> str:
+        lines = source.splitlines()
+        text = lines[line - 1].strip()[:80] if 0 < line <= len(lines) else ""
+        if isinstance(error, LoadTimeout):
+            limit = "time limit of a cell" if self.kind == "notebook" else "load limit"
+            return f"the top-level code ran past the {self.seconds:g} s {limit}"
+        if isinstance(error, ProcessExit):
+            return f"{text or 'os._exit()'} ends the process (os._exit({error.status!r}))"
+        if isinstance(error, SystemExit):
+            return f"{text or 'the code'} exits the program (SystemExit: {error.code!r})"
+        return _text(error)[:_MAX_TEXT]
+
+    def _salvage_skips(self, label: str, source: str, node: ast.stmt) -> bool:
+        """Skipped by "salvage": listed, except what Python would not run either (the __main__
+        guard), docstrings and IPython's magics."""
+        guard = _is_main_guard(node)
+        if not guard and not isinstance(node, _SALVAGE_SKIPS):
+            return False
+        if not guard and not _is_quiet(node):
+            self.skipped += 1
+            text = source.splitlines()[node.lineno - 1].strip()[:80]
+            self.outcome.notes.append(f"{label}, line {node.lineno}: skipped ({text})")
+        return True
+
+
+def _fake_exit(status: object = 0) -> None:
+    raise ProcessExit(status)
+
+
+def _replace_exit(function: Callable[..., Any]) -> None:
+    """os._exit during the load: an exception that stops the top-level code where it is, so that
+    what it defined before stays (the grader's hard kill still ends any other way out)."""
+    for module in (os, posix):
+        module._exit = function  # type: ignore[attr-defined]
+
+
+def _future_flags(node: ast.stmt) -> int:
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        flags = 0
+        for alias in node.names:
+            feature = getattr(__future__, alias.name, None)
+            flags |= getattr(feature, "compiler_flag", 0)
+        return flags
+    return 0
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    return "__name__" in {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+
+
+def _is_quiet(node: ast.stmt) -> bool:
+    """A docstring, or a magic turned into a get_ipython() call: nothing worth listing."""
+    if not isinstance(node, ast.Expr):
+        return False
+    if isinstance(node.value, ast.Constant):
+        return True
+    call = node.value
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+        isinstance(call.func.value, ast.Call) and isinstance(call.func.value.func, ast.Name) and \
+        call.func.value.func.id == "get_ipython"
