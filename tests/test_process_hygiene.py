@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,12 +156,13 @@ def _marker() -> str:
 class Run:
     """`grade` in a session of its own, with every process seen below it while it runs."""
 
-    def __init__(self, submission: Path, mode: str, output: Path) -> None:
+    def __init__(self, submission: Path, mode: str, output: Path, command: list[str] | None = None) -> None:
         env = dict(os.environ)
         env.pop(isolation.ISOLATION_ENV, None)
         if mode == "fallback":
             env[isolation.ISOLATION_ENV] = "fallback"
-        command = [sys.executable, "-m", "grader.cli", str(submission), "--json", "--assignment", str(ASSIGNMENT)]
+        arguments = command or [str(submission), "--json", "--assignment", str(ASSIGNMENT)]
+        command = [sys.executable, "-m", "grader.cli", *arguments]
         self.output = output
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -190,6 +192,7 @@ class Run:
         left = [p for p in table.values() if p.session == self.process.pid]
         left += _marked(marker, table) if marker else []
         left += [table[pid] for pid, start in self.seen if pid in table and table[pid].start == start]
+        left = list({p.pid: p for p in left}.values())
         assert not left, "processes outlived `grade`:\n" + "\n".join(
             f"  {p.pid} ppid={p.ppid} sid={p.session} state={p.state} {p.comm}: {p.cmdline[:120]}" for p in left)
 
@@ -237,4 +240,23 @@ def test_interrupted_mid_grade_leaves_nothing(mode: str, how: str, tmp_path: Pat
     run.watch()
     code, stderr = run.finish()
     assert code == (-signal.SIGTERM if how == "SIGTERM" else 2), stderr
+    run.assert_nothing_left(marker)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_batch_leaves_nothing(mode: str, tmp_path: Path) -> None:
+    """`grade batch`: its pool's workers each hold a sandbox, which must end with the worker."""
+    marker = _marker()
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(ROOT / "solutions" / "linreg.py", folder / "smithjohn_101_9001_linreg.py")
+    _hostile(tmp_path, marker).rename(folder / "leeminji_102_9002_linreg.py")
+    run = Run(folder, mode, tmp_path / "summary.txt",
+              command=["batch", str(folder), "--out", str(tmp_path / "out"), "--jobs", "2",
+                       "--assignment", str(ASSIGNMENT)])
+    run.watch()
+    code, stderr = run.finish()
+    assert code == 0, stderr
+    assert (tmp_path / "out" / "grades.csv").read_text().count("\n") == 3  # a header and both students
+    assert run.seen, "the workers' processes were never seen: the test would prove nothing"
     run.assert_nothing_left(marker)

@@ -93,6 +93,7 @@ class LocalPool:
         if self._warming is not None:
             self._warming.shutdown(cancel_futures=True)
             self._warming = None
+        _stop_resource_tracker()
 
     def _pool(self, spec_path: str) -> ProcessPoolExecutor:
         context = get_context("spawn")
@@ -132,6 +133,7 @@ class LocalPool:
                     pending += list(futures.values()) + list(queue)
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
+        _stop_resource_tracker()
 
     @staticmethod
     def _submit(pool: ProcessPoolExecutor, futures: dict[Future[dict[str, Any]], Job], queue: Iterator[Job],
@@ -139,6 +141,17 @@ class LocalPool:
         job = next(queue, None)
         if job is not None:
             futures[pool.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key)] = job
+
+
+def _stop_resource_tracker() -> None:
+    """The pool's queues make multiprocessing start a resource tracker process, which it never
+    waits for: it would end after the batch, orphaned. Once the workers are gone, end it and wait
+    (multiprocessing starts it again if a later pool needs it)."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # (no public way in 3.11)
+    if stop is not None:
+        stop()
 
 
 def _crashed(job: Job) -> dict[str, Any]:
