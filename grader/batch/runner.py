@@ -7,6 +7,7 @@ resumed by running the same command again.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
@@ -133,6 +134,7 @@ class LocalPool:
                     pending += list(futures.values()) + list(queue)
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
+                del pool  # with its initializer's shared counter, whose semaphore the tracker would unlink
         _stop_resource_tracker()
 
     @staticmethod
@@ -149,6 +151,7 @@ def _stop_resource_tracker() -> None:
     (multiprocessing starts it again if a later pool needs it)."""
     from multiprocessing import resource_tracker
 
+    gc.collect()  # the pools' semaphores are released first (else the tracker unlinks them as leaked)
     stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # (no public way in 3.11)
     if stop is not None:
         stop()
