@@ -7,6 +7,7 @@ resumed by running the same command again.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -98,6 +99,7 @@ class LocalPool:
         if self._warming is not None:
             self._warming.shutdown(cancel_futures=True)
             self._warming = None
+        _stop_resource_tracker()
 
     def _pool(self, spec_path: str) -> ProcessPoolExecutor:
         context = get_context("spawn")
@@ -137,6 +139,8 @@ class LocalPool:
                     pending += list(futures.values()) + list(queue)
             finally:
                 pool.shutdown(wait=not broken, cancel_futures=True)
+                del pool  # with its initializer's shared counter, whose semaphore the tracker would unlink
+        _stop_resource_tracker()
 
     @staticmethod
     def _submit(pool: ProcessPoolExecutor, futures: dict[Future[dict[str, Any]], Job], queue: Iterator[Job],
@@ -144,6 +148,18 @@ class LocalPool:
         job = next(queue, None)
         if job is not None:
             futures[pool.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key)] = job
+
+
+def _stop_resource_tracker() -> None:
+    """The pool's queues make multiprocessing start a resource tracker process, which it never
+    waits for: it would end after the batch, orphaned. Once the workers are gone, end it and wait
+    (multiprocessing starts it again if a later pool needs it)."""
+    from multiprocessing import resource_tracker
+
+    gc.collect()  # the pools' semaphores are released first (else the tracker unlinks them as leaked)
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # (no public way in 3.11)
+    if stop is not None:
+        stop()
 
 
 def _crashed(job: Job) -> dict[str, Any]:

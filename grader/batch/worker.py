@@ -8,10 +8,10 @@ result as plain JSON: one bad submission never stops the batch.
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import traceback
+from multiprocessing import util
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +29,26 @@ def _state(spec_path: str) -> tuple[Assignment, Sandbox]:
         if state is not None:
             state[2].close()
         assignment = load_assignment(load_spec(Path(spec_path)))
-        sandbox = Sandbox()
-        atexit.register(sandbox.close)
+        sandbox = _new_sandbox()
         state = (spec_path, assignment, sandbox)
         _local.state = state
     return state[1], state[2]
+
+
+def _new_sandbox() -> Sandbox:
+    """A sandbox closed (and waited for) when this worker process exits. Not with atexit alone: a
+    pool worker ends with os._exit, which runs no atexit hook but multiprocessing's finalizers
+    (which an ordinary exit runs too); else the sandbox's processes would outlive the worker."""
+    sandbox = Sandbox()
+    util.Finalize(sandbox, sandbox.close, exitpriority=10)
+    return sandbox
 
 
 def _restart_sandbox() -> None:
     state = getattr(_local, "state", None)
     if state is not None:
         state[2].close()
-        sandbox = Sandbox()
+        sandbox = _new_sandbox()
         _local.state = (state[0], state[1], sandbox)
         cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
         if len(cpus) == 1:  # this worker was pinned: keep its new sandbox on the same CPU

@@ -13,10 +13,11 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
-import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
@@ -208,6 +209,8 @@ class Sandbox:
         self.isolation, self._process, self._control = started.isolation, started.process, started.control
         self._ready: dict[str, Any] | None = None
         self._lock = threading.Lock()
+        _open.add(self)
+        _close_on_sigterm()
 
     def _request(self, message: dict[str, Any], fds: Sequence[int] = (), timeout: float = 30.0) -> dict[str, Any]:
         with self._lock:
@@ -287,20 +290,41 @@ class Sandbox:
         return code if type(code) is int else None
 
     def close(self) -> None:
-        try:
-            self._control.close()
-            self._process.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            self._process.kill()
-            self._process.wait()
+        """End the sandbox; when this returns, no process it started is left (see ZygoteProcess)."""
+        self._control.close()  # the zygote kills its submissions' processes and ends
+        self._process.stop()
         if self._process.stderr:
             self._process.stderr.close()
+        _open.discard(self)
 
     def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_open: weakref.WeakSet[Sandbox] = weakref.WeakSet()  # the sandboxes of this process not yet closed
+
+
+def _close_on_sigterm() -> None:
+    """SIGTERM (a `kill`, a batch pool ending its workers) would end this process at once and leave
+    its sandboxes to die after it: close them first, then end as SIGTERM would have. Only where
+    nobody else handles SIGTERM (a handler can only be set from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    for sandbox in list(_open):
+        try:
+            sandbox.close()
+        except Exception:  # noqa: BLE001 (ending anyway: the others still get closed)
+            pass
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class SubmissionProcess:

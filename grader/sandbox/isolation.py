@@ -11,10 +11,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +56,10 @@ def _package_dirs() -> tuple[list[str], list[str]]:
 
 def _bwrap_usable(bwrap: str) -> bool:
     try:
-        probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "--die-with-parent", "true"],
-                               capture_output=True, timeout=10)
+        # --as-pid-1: bwrap's own init would report `true`'s exit and bwrap return before that init
+        # is gone, leaving it to die (and be reaped) after the grader, in the grader's session.
+        probe = subprocess.run([bwrap, "--unshare-all", "--as-pid-1", "--ro-bind", "/", "/", "--die-with-parent",
+                                "true"], capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -89,7 +94,12 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
     # the sandbox replaces with its own.
     config = {"mode": isolation.mode, "paths": [SANDBOX_SITE]}
     prefix = os.path.realpath(sys.base_prefix)
-    command = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+    # --as-pid-1: the zygote itself is the init of the sandbox's PID namespace. With bwrap's own
+    # init in between, bwrap returns as soon as that init reports the zygote's exit, while the init
+    # and whatever else lives in the namespace are still dying: `grade` could return before them.
+    # Now bwrap returns once the zygote is reaped, and the kernel reaps it only after every other
+    # process of the namespace (nested ones included) is gone.
+    command = ["bwrap", "--unshare-pid", "--as-pid-1", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                "--ro-bind", "/usr", "/usr", "--tmpfs", "/usr/local",
                "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
@@ -152,12 +162,110 @@ def _site_dirs() -> list[str]:
     return sorted(os.path.realpath(p) for p in found)
 
 
+GRACE_SECONDS = 5.0  # for the zygote to end by itself once its control socket is closed
+KILL_SECONDS = 10.0  # for the kernel to empty a killed sandbox (a process in uninterruptible sleep)
+
+
+class ZygoteProcess(subprocess.Popen[bytes]):
+    """The sandbox's process (bwrap, or the zygote itself in the fallback). Ending it ends its whole
+    tree, and `stop()`, `kill()` and `terminate()` return only once nothing of that tree is left
+    (so `grade` never exits ahead of a process it started)."""
+
+    bubblewrap = False
+    info_fd = -1  # bubblewrap: where bwrap writes the zygote's pid (the init of its PID namespace)
+
+    def stop(self, grace: float = GRACE_SECONDS) -> None:
+        """Wait up to `grace` seconds for the zygote to end by itself (its control socket closed:
+        it kills its submissions' processes first), then end it."""
+        try:
+            self.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._close_info()
+
+    def kill(self) -> None:
+        """End the whole tree and wait for it. Under bubblewrap the zygote (the namespace's init) is
+        killed, not bwrap: the kernel then kills every process of the namespace, and bwrap exits
+        once the zygote is reaped, which is only after all of them. (Killing bwrap first would make
+        the zygote an orphan dying after the grader, reaped by whatever init the machine has.) In
+        the fallback the zygote is asked with SIGTERM to kill and reap its submissions' processes."""
+        if self.poll() is None:
+            if self.bubblewrap:
+                self._signal_init(signal.SIGKILL)
+            else:
+                _signal(self.pid, signal.SIGTERM)
+            try:
+                self.wait(timeout=KILL_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal(-self.pid, signal.SIGKILL)  # its own process group: the last resort
+                super().kill()
+                self.wait()
+        self._close_info()
+
+    terminate = kill
+
+    def _signal_init(self, signum: int) -> None:
+        pid = self._init_pid()
+        if pid is None:
+            super().kill()  # bwrap never started the zygote: there is no namespace to end
+            return
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return  # gone already: bwrap exits on its own
+        try:
+            if _parent_of(pid) == self.pid and self.poll() is None:  # still bwrap's child, not a reused pid
+                signal.pidfd_send_signal(pidfd, signum)
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+
+    def _init_pid(self) -> int | None:
+        """The zygote's pid as bwrap reported it (written right after the namespace is made)."""
+        if self.info_fd < 0:
+            return None
+        data = b""
+        deadline = time.monotonic() + KILL_SECONDS
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.info_fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.info_fd, 4096) if ready else b""
+            if not chunk:
+                break
+            data += chunk
+        try:
+            pid = json.loads(data).get("child-pid")
+        except (ValueError, AttributeError):
+            return None
+        return pid if type(pid) is int and pid > 0 else None
+
+    def _close_info(self) -> None:
+        if self.info_fd >= 0:
+            os.close(self.info_fd)
+            self.info_fd = -1
+
+
+def _signal(target: int, signum: int) -> None:
+    try:
+        os.kill(target, signum)
+    except OSError:
+        pass
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Started:
     """A zygote on its way up: the process, and the grader's end of its control socket."""
 
     isolation: Isolation
-    process: subprocess.Popen[bytes]
+    process: ZygoteProcess
     control: socket.socket
 
 
@@ -171,18 +279,29 @@ def start_zygote(isolation: Isolation | None = None) -> Started:
         _not_dumpable()
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     command = zygote_command(isolation, child.fileno())
+    passed = [child.fileno()]
+    info_r, info_w = -1, -1
+    if isolation.mode == "bubblewrap":
+        info_r, info_w = os.pipe()
+        command[1:1] = ["--info-fd", str(info_w)]
+        passed.append(info_w)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
     try:
-        # A session of its own: a terminal's Ctrl-C reaches the grader, which stops the worker
-        # itself after the work in hand, instead of the worker dying under a submission.
-        process = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, close_fds=True,
-                                   start_new_session=True)
+        # A process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground group) or
+        # a signal to grade's group would otherwise kill bwrap at once, and its namespace would die
+        # after grade. The grader ends the sandbox itself, and waits for it (still in its session).
+        process = ZygoteProcess(command, pass_fds=passed, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=env, close_fds=True, process_group=0)
     except OSError as error:
         parent.close()
+        if info_r >= 0:
+            os.close(info_r)
         raise SandboxError(f"cannot start the sandbox: {error}") from None
     finally:
         child.close()
+        if info_w >= 0:
+            os.close(info_w)
+    process.bubblewrap, process.info_fd = isolation.mode == "bubblewrap", info_r
     return Started(isolation, process, parent)
 
 

@@ -244,6 +244,7 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
         code = 0
         try:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (the zygote's own handler is for the zygote)
             if isolated:
                 os.close(report_r)
                 _be_init(report_w)  # returns in the submission's process only
@@ -355,9 +356,41 @@ def main() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     live: dict[str, Live] = {}
-    exited: dict[int, int] = {}  # how the children that ended did, until the grader asks (or the next start)
     gc.collect()
     gc.freeze()  # numpy and the harness are shared with every fork: no collection there copies them
+    # The grader ends the zygote by closing the control socket or, if it must, with SIGTERM (the
+    # fallback) or SIGKILL (under bubblewrap, where the kernel then empties the namespace): either
+    # way the submissions' processes are killed and reaped before it is gone.
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        _serve(control, live)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for started in list(live.values()):
+            _kill(started, {})
+        _reap_everything()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _reap_everything() -> None:
+    """Kill every child left (orphans re-parented to this subreaper included) and wait for each,
+    until none is left: the grader waits for this process, so nothing outlives the grading. (Under
+    bubblewrap this process is the init of the namespace: its exit ends all of them anyway.)"""
+    while True:
+        _sweep(set(), None)
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+
+
+def _serve(control: socket.socket, live: dict[str, Live]) -> None:
+    exited: dict[int, int] = {}  # how the children that ended did, until the grader asks (or the next start)
     control.send(json.dumps({"op": "ready", "numpy": numpy.__version__, "python": sys.version.split()[0],
                              "self_test": _self_test()}).encode())
     while True:
@@ -393,8 +426,6 @@ def main() -> None:
             reply = {"op": "unknown"}
         harness.reap(exited)
         control.send(json.dumps(reply).encode())
-    for started in list(live.values()):
-        _kill(started, {})
 
 
 def _kill(started: Live, live: dict[str, Live]) -> None:
