@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.errors import EXIT_INTERRUPTED
 from grader.sandbox import isolation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,7 +240,7 @@ def test_interrupted_mid_grade_leaves_nothing(mode: str, how: str, tmp_path: Pat
         os.killpg(run.process.pid, signal.SIGINT)
     run.watch()
     code, stderr = run.finish()
-    assert code == (-signal.SIGTERM if how == "SIGTERM" else 2), stderr
+    assert code == (-signal.SIGTERM if how == "SIGTERM" else EXIT_INTERRUPTED), stderr
     run.assert_nothing_left(marker)
 
 
