@@ -203,3 +203,35 @@ def test_the_gradescope_zip_installs_with_its_setup_and_grades(tmp_path: Path) -
         assert ran.returncode == 0, ran.stderr
         results = json.loads((root / "results" / "results.json").read_text())
         assert results["score"] == expected, (fixture, results)
+
+
+def test_setup_sh_installs_python_3_11_where_the_image_has_an_older_one(tmp_path: Path) -> None:
+    """Ubuntu 22.04's python3 is 3.10: setup.sh asks apt for python3.11 and python3.11-venv and
+    builds the venv with it. Here python3 says it is too old, and apt-get, standing in, makes
+    the requested python3.11 appear (as the machine's own 3.11)."""
+    real = shutil.which("python3.11") or (sys.executable if sys.version_info[:2] == (3, 11) else None)
+    if real is None:
+        pytest.skip("needs a Python 3.11 to stand for the one apt would install")
+    zip_path = tmp_path / "autograder.zip"
+    built = _run([sys.executable, "-m", "grader.cli", "gradescope", "build", "--out", zip_path,
+                  "--assignment", EXERCISE], cwd=ROOT)
+    assert built.returncode == 0, built.stderr
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root / "source")
+    fake = tmp_path / "image-bin"  # the whole PATH: no Python 3.11+ on it until apt-get installs one
+    fake.mkdir()
+    (fake / "python3").write_text("#!/bin/sh\nexit 1\n")  # a Python older than 3.11 fails the version test
+    (fake / "apt-get").write_text(
+        f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'apt.log'}\n"
+        f"case \"$*\" in *python3.11*) {shutil.which('ln') or '/bin/ln'} -sf {real} {fake / 'python3.11'} ;; esac\n")
+    for tool in ("python3", "apt-get"):
+        (fake / tool).chmod(0o755)
+    (fake / "basename").symlink_to(shutil.which("basename") or "/usr/bin/basename")
+    setup = _run([shutil.which("bash") or "/bin/bash", root / "source" / "setup.sh"], cwd=root / "source",
+                 env_extra={"AUTOGRADER_ROOT": str(root), "PATH": str(fake)})
+    assert setup.returncode == 0, setup.stderr
+    assert "install -y -qq python3.11 python3.11-venv" in (tmp_path / "apt.log").read_text()
+    version = _run([root / "venv" / "bin" / "python", "-c", "import sys, grader; print(sys.version_info[:2])"],
+                   cwd=tmp_path)
+    assert version.stdout.strip() == "(3, 11)", version.stderr
