@@ -73,7 +73,7 @@ class _GraderFails:
     def close(self) -> None:
         pass
 
-    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+    def run(self, spec_path: str, jobs: list[Job], lang: str = "en") -> Iterator[tuple[Job, dict[str, Any]]]:
         for job in jobs:
             yield job, {"crashed": f"{job.identity.path.name}: the grading worker died twice on this submission"}
 
