@@ -189,9 +189,11 @@ def test_batch_speaks_the_locale_without_lang_and_lang_wins(tmp_path: Path) -> N
     """`grade batch` has the default of `grade FILE` (the locale), and its workers, separate processes, speak it."""
     source = _make_class(tmp_path / "class", {"kimdohyun_104_9004_linreg.py": "fail-update__plus_instead_of_minus.py"})
     korean = {**os.environ, "LANG": "ko_KR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Full name,Email address\nkimdohyun,kim@example.edu\n", encoding="utf-8")
     for out, extra, expect_korean in ((tmp_path / "ko", [], True), (tmp_path / "en", ["--lang", "en"], False)):
         done = subprocess.run(_command("batch", str(source), "--out", str(out), "--assignment", str(SPEC_PATH),
-                                       "--jobs", "1", *extra), capture_output=True, text=True, timeout=300, cwd=ROOT,
+                                       "--jobs", "1", "--moodle-roster", str(roster), *extra), capture_output=True, text=True, timeout=300, cwd=ROOT,
                               env=korean)
         assert done.returncode == 0, done.stderr
         feedback = (out / "feedback" / "kimdohyun_104.md").read_text(encoding="utf-8")
@@ -199,6 +201,15 @@ def test_batch_speaks_the_locale_without_lang_and_lang_wins(tmp_path: Path) -> N
         # the counterexample is the workers' own text
         assert ("번째 호출에서" in feedback) == expect_korean and ("at call" in feedback) != expect_korean
         assert _hangul((out / "summary.html").read_text(encoding="utf-8")) == expect_korean
+        # the LMS comment columns carry the same text, in the same language
+        with (out / "canvas-comments.csv").open(newline="", encoding="utf-8") as handle:
+            (comment,) = [row["Comment"] for row in csv.DictReader(handle)]
+        assert _hangul(comment) == expect_korean
+        said = {line.strip().removeprefix("## ") for line in feedback.splitlines()}
+        assert all(line.strip() in said for line in comment.splitlines() if line.strip()), comment
+        with (out / "moodle.csv").open(newline="", encoding="utf-8") as handle:
+            (moodle,) = [row["Feedback comments"] for row in csv.DictReader(handle)]
+        assert _hangul(moodle) == expect_korean and moodle.startswith("<p>")
 
 
 def test_a_stored_result_is_kept_per_language(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from grader.batch.identity import Identity
 from grader.batch.rows import Row, format_score, max_score, part_names
 from grader import atomic
 from grader.atomic import atomic_write_text
-from grader.report.canvas import read_canvas_gradebook, write_canvas
+from grader.messages import use
+from grader.report.canvas import read_canvas_gradebook, write_canvas, write_canvas_comments
 from grader.report.feedback import feedback_filename, write_feedback
 from grader.report.grades_csv import write_grades_csv
 from grader.report.gradescope import gradescope_results, write_gradescope
@@ -148,6 +149,21 @@ def test_canvas_without_gradebook(rows: list[Row], tmp_path: Path) -> None:
     assert table[4][1:] == ["333", "", "", "", "0"] and table[4][0].startswith("'=")
     assert len(table) == 5
     assert left_out == ["crash_444: not graded (sandbox died: <script>boom()</script>)"]
+
+
+def test_canvas_comments_are_the_feedback_as_plain_text(rows: list[Row], tmp_path: Path) -> None:
+    """Canvas shows comments as typed: no Markdown escapes, one row per graded Canvas student, in the language."""
+    path = tmp_path / "canvas-comments.csv"
+    write_canvas_comments(rows, path, glossary=GLOSSARY)
+    table = _read_csv(path)
+    assert table[0] == ["Student", "ID", "Comment"] and [line[1] for line in table[1:]] == ["12345", "222", "333"]
+    comment = table[2][2]
+    assert comment.startswith("Score: 2 / 4\n") and "Counterexample: slope is wrong for `x` = <b>2</b>" in comment
+    assert "\\" not in comment and "swapped_xy" not in comment
+    assert table[3][0].startswith("'=")  # a display name is not run as a formula
+    with use("ko"):
+        write_canvas_comments(rows, path, glossary=Glossary("ko"))
+    assert _read_csv(path)[1][2].startswith("점수: 4 / 4\n")
 
 
 GRADEBOOK = """\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Homework 1 (111),Linear regression (987),Current Score

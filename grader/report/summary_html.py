@@ -173,16 +173,19 @@ def _students(rows: Sequence[Row], feedback: Sequence[str] | None) -> list[str]:
     out = [f"<h2>{_e(t('summary.students'))}</h2>"]
     if not rows:
         return [*out, f"<p>{_e(t('summary.none'))}</p>"]
-    out.append('<table class="students"><tr>' + "".join(f"<th>{_e(t(key))}</th>" for key in (
-        "summary.student", "summary.name", "summary.score", "summary.feedback", "summary.state")) + "</tr>")
+    named = any(row.display_name for row in rows)  # a folder of files has no names: no empty column
+    columns = ("summary.student", "summary.name", "summary.score", "summary.feedback", "summary.state")
+    out.append('<table class="students"><tr>' + "".join(f"<th>{_e(t(key))}</th>" for key in columns
+                                                         if named or key != "summary.name") + "</tr>")
     links = list(feedback) if feedback is not None else [None] * len(rows)
     for row, link in zip(rows, links, strict=True):
         result = row.result
         score = f"{format_score(result.score)} / {format_score(result.max_score)}" if result else ""
         state = (t("summary.not_graded") if result is None else t("summary.not_run") if result.error else "")
         cell = f'<a href="{_e(link)}">{_e(t("summary.feedback_link"))}</a>' if link else ""
-        out.append(f"<tr><td>{_e(row.key)}</td><td>{_e(row.display_name or '')}</td><td class=num>{_e(score)}</td>"
-                   f"<td>{cell}</td><td>{_e(state)}</td></tr>")
+        name = f"<td>{_e(row.display_name or '')}</td>" if named else ""
+        out.append(f"<tr><td>{_e(row.key)}</td>{name}<td class=num>{_e(score)}</td><td>{cell}</td>"
+                   f"<td>{_e(state)}</td></tr>")
     out.append("</table>")
     return out
 
@@ -192,11 +195,14 @@ def _errors(rows: Sequence[Row]) -> list[str]:
     out = [f"<h2>{_e(t('summary.errors'))}</h2>"]
     if not problems:
         return [*out, f"<p>{_e(t('summary.none'))}</p>"]
-    out.append("<table><tr>" + "".join(f"<th>{_e(t(key))}</th>" for key in (
-        "summary.student", "summary.name", "summary.kind", "summary.error")) + "</tr>")
+    named = any(row.display_name for row in problems)
+    columns = ("summary.student", "summary.name", "summary.kind", "summary.error")
+    out.append("<table><tr>" + "".join(f"<th>{_e(t(key))}</th>" for key in columns
+                                       if named or key != "summary.name") + "</tr>")
     for row in problems:
         kind = t("summary.kind_grader") if row.result is None else t("summary.kind_submission")
-        out.append(f"<tr><td>{_e(row.key)}</td><td>{_e(row.display_name or '')}</td><td>{_e(kind)}</td>"
+        name = f"<td>{_e(row.display_name or '')}</td>" if named else ""
+        out.append(f"<tr><td>{_e(row.key)}</td>{name}<td>{_e(kind)}</td>"
                    f"<td><pre>{_e(truncate(row.problem or '', ERROR_LIMIT))}</pre></td></tr>")
     out.append("</table>")
     return out
