@@ -357,6 +357,22 @@ MESSAGES: dict[str, dict[str, str]] = {
               "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.",
     },
     "cli.build_wrote": {"en": "wrote {path}", "ko": "{path}을(를) 썼습니다"},
+    "batch.done": {
+        "en": "graded {graded} submission(s), reused {reused} from an earlier run, in {seconds} s; {full} of {total} "
+              "with full marks, {failed} that could not be loaded or run",
+        "ko": "제출물 {graded}개를 채점하고 {reused}개는 이전 실행의 결과를 다시 썼습니다 ({seconds}초). {total}개 중 "
+              "{full}개가 만점, {failed}개는 불러오거나 실행할 수 없었습니다",
+    },
+    "batch.crashed": {
+        "en": "; {crashed} the grader itself could not grade (blank grade)",
+        "ko": ". 채점기 자체가 채점하지 못한 제출물 {crashed}개 (점수를 비워 둠)",
+    },
+    "batch.superseded": {"en": "superseded (an older file of {student}): {path}",
+                         "ko": "대체됨 ({student}의 이전 파일): {path}"},
+    "batch.skipped": {"en": "skipped {path}: {reason}", "ko": "건너뜀 {path}: {reason}"},
+    "batch.problem": {"en": "problem: {problem}", "ko": "문제: {problem}"},
+    "batch.unmatched": {"en": "not in the LMS file: {message}", "ko": "LMS 파일에 넣지 않음: {message}"},
+    "batch.outputs": {"en": "outputs in {out}: {files}", "ko": "출력 폴더 {out}: {files}"},
     "cli.warning": {"en": "warning: {message}", "ko": "경고: {message}"},
 }
 

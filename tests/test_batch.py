@@ -201,6 +201,7 @@ def test_batch_speaks_the_locale_without_lang_and_lang_wins(tmp_path: Path) -> N
         # the counterexample is the workers' own text
         assert ("번째 호출에서" in feedback) == expect_korean and ("at call" in feedback) != expect_korean
         assert _hangul((out / "summary.html").read_text(encoding="utf-8")) == expect_korean
+        assert _hangul(done.stdout) == expect_korean, done.stdout  # what the teacher reads at the end
         # the LMS comment columns carry the same text, in the same language
         with (out / "canvas-comments.csv").open(newline="", encoding="utf-8") as handle:
             (comment,) = [row["Comment"] for row in csv.DictReader(handle)]

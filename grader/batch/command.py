@@ -109,19 +109,19 @@ def batch_exit_code(report: BatchReport) -> int:
 
 
 def summary(report: BatchReport, out: Path) -> str:
-    lines = [f"graded {report.graded} submission(s), reused {report.reused} from an earlier run, "
-             f"in {report.seconds:.1f} s; {report.full_marks} of {report.total} with full marks, "
-             f"{report.failed} that could not be loaded or run"
-             + (f"; {report.crashed} the grader itself could not grade (blank grade)" if report.crashed else "")]
+    """What the teacher reads at the end, in the batch's language."""
+    lines = [t("batch.done", graded=report.graded, reused=report.reused, seconds=f"{report.seconds:.1f}",
+               full=report.full_marks, total=report.total, failed=report.failed)
+             + (t("batch.crashed", crashed=report.crashed) if report.crashed else "")]
     discovery = report.discovery
     if discovery is not None:
         for identity in discovery.superseded:
-            lines.append(f"  superseded (an older file of {identity.student_key}): {identity.path}")
+            lines.append("  " + t("batch.superseded", student=identity.student_key, path=identity.path))
         for path, reason in discovery.skipped:
-            lines.append(f"  skipped {path}: {reason}")
+            lines.append("  " + t("batch.skipped", path=path, reason=reason))
         for problem in discovery.problems:
-            lines.append(f"  problem: {problem}")
+            lines.append("  " + t("batch.problem", problem=problem))
     for message in report.unmatched:
-        lines.append(f"  not in the LMS file: {message}")
-    lines.append(f"outputs in {out}: " + ", ".join(p.name for p in report.outputs))
+        lines.append("  " + t("batch.unmatched", message=message))
+    lines.append(t("batch.outputs", out=out, files=", ".join(p.name for p in report.outputs)))
     return "\n".join(lines)
