@@ -357,6 +357,7 @@ MESSAGES: dict[str, dict[str, str]] = {
               "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.",
     },
     "cli.build_wrote": {"en": "wrote {path}", "ko": "{path}을(를) 썼습니다"},
+    "cli.up_to_date": {"en": "{path}: up to date", "ko": "{path}: 최신 상태입니다"},
     "batch.done": {
         "en": "graded {graded} submission(s), reused {reused} from an earlier run, in {seconds} s; {full} of {total} "
               "with full marks, {failed} that could not be loaded or run",

@@ -27,7 +27,7 @@ from grader.report.grades_csv import write_grades_csv
 from grader.report.gradescope import gradescope_results, write_gradescope
 from grader.report.junit import write_junit
 from grader.report.moodle import write_moodle
-from grader.report.summary_html import histogram, misconception_counts, write_summary_html
+from grader.report.summary_html import histogram, misconception_counts, rounded, summary_html, write_summary_html
 from grader.report.text import md_block, md_inline
 from grader.report.words import Glossary
 from grader.results import CheckResult, PartResult, SubmissionResult
@@ -399,6 +399,13 @@ def test_summary_html(rows: list[Row], tmp_path: Path) -> None:
     assert "swapped_xy" not in page and "swapped xy" in page  # no name for it here: the id in words
     assert ">other<" in page and "checks: 1, students: 1" in page
     assert "sandbox died" in page and "SyntaxError" in page
+
+
+def test_summary_numbers_are_rounded_for_people() -> None:
+    assert [rounded(v) for v in (7.6056, 8.0, 0.04, -0.01, 2.25)] == ["7.6", "8", "0", "0", "2.2"]
+    rows = [Row(None, CORRECT), Row(None, WRONG), Row(None, WRONG)]  # scores 4, 2, 2: mean 2.666…
+    page = summary_html(rows, title="T")
+    assert "Mean 2.7, median 2, out of 4." in page and "2.6667" not in page
 
 
 def test_summary_counts() -> None:

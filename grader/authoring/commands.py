@@ -79,7 +79,7 @@ def build_command(assignment: Path, *, check: bool = False) -> int:
         except SpecError as problem:
             print(problem.message)
             return EXIT_POINTS_MISSING
-        print(f"{spec.directory / 'build'}: up to date")
+        print(t("cli.up_to_date", path=spec.directory / "build"))
         return EXIT_FULL_MARKS
     report = build_exercise(spec)
     for warning in report.warnings:
