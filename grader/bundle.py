@@ -21,26 +21,28 @@ from pathlib import Path
 
 import tomli_w
 
-from grader.arguments import Parser, add_assignment_option
+from grader.arguments import Parser, add_assignment_option, add_lang_option, chosen_language
 from grader.errors import EXIT_FULL_MARKS, UsageError
-from grader.messages import LANGUAGES, t, use
+from grader.messages import LANGUAGES, current, t, use
 from grader.spec import AssignmentSpec, load_spec, public_table
 
 WHEELS = "wheels"
 
 
-def readme(spec: AssignmentSpec) -> str:
-    """The bundle's README, in every language, with the exercise's own title and functions."""
+def readme(spec: AssignmentSpec, lang: str | None = None) -> str:
+    """The bundle's README, in every language (the class's first), with the exercise's own title and functions:
+    a student of the class reads their language first, and anyone else still finds theirs."""
     functions = ", ".join(dict.fromkeys(part.function for part in spec.parts))
     sections = []
-    for lang in LANGUAGES:
-        with use(lang):
-            sections.append(t("bundle.readme", title=spec.title.get(lang), stub=spec.stub.name,
+    first = lang or current()
+    for code in sorted(LANGUAGES, key=lambda each: each != first):
+        with use(code):
+            sections.append(t("bundle.readme", title=spec.title.get(code), stub=spec.stub.name,
                               notebook=spec.stub.with_suffix(".ipynb").name, functions=functions))
     return "\n\n".join(sections) + "\n"
 
 
-def build_bundle(outdir: Path, spec: AssignmentSpec) -> Path:
+def build_bundle(outdir: Path, spec: AssignmentSpec, lang: str | None = None) -> Path:
     """Write the student folder to `outdir` (which must not exist yet, or be empty)."""
     from grader.authoring.wheel import write_engine_wheel
     from grader.build import build_file, load_build
@@ -63,7 +65,7 @@ def build_bundle(outdir: Path, spec: AssignmentSpec) -> Path:
     requirements = ("# The self-check and its dependencies: pip install -r requirements.txt\n"
                     f"{WHEELS}/{wheel.name}\n")
     (outdir / "requirements.txt").write_text(requirements, encoding="utf-8")
-    (outdir / "README.txt").write_text(readme(spec), encoding="utf-8")
+    (outdir / "README.txt").write_text(readme(spec, lang), encoding="utf-8")
     return outdir
 
 
@@ -77,9 +79,10 @@ def main(argv: Sequence[str]) -> int:
                         help="the exercise's folder or its spec.toml (or --assignment; default: found from here up)")
     add_assignment_option(bundle)
     bundle.add_argument("--out", type=Path, required=True, help="the folder to write (new, or empty)")
+    add_lang_option(bundle, writes="the messages and the language the README starts with")
     args: argparse.Namespace = parser.parse_args(list(argv))
     from grader.discover import find_spec
 
-    written = build_bundle(args.out, load_spec(find_spec(args.assignment or args.spec)))
+    written = build_bundle(args.out, load_spec(find_spec(args.assignment or args.spec)), chosen_language(args))
     print(t("cli.build_wrote", path=written))
     return EXIT_FULL_MARKS

@@ -23,7 +23,7 @@ from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 
 from grader import one_blas_thread
-from grader.arguments import Parser, add_assignment_option
+from grader.arguments import Parser, add_assignment_option, add_lang_option
 from grader.errors import (
     EXIT_CANNOT_GRADE,
     EXIT_FULL_MARKS,
@@ -32,7 +32,7 @@ from grader.errors import (
     GraderError,
     UsageError,
 )
-from grader.messages import LANGUAGES, default_language, t, use
+from grader.messages import default_language, t, use
 from grader.results import SubmissionResult
 
 # name -> (the module whose `main(argv)` runs it, with argv starting at the name; what it does)
@@ -60,8 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-check", dest="self_check", action="store_true",
                         help="check your own work without the reference solution (the official grade may run more "
                              "checks); same report, JSON and exit codes")
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="the language of the feedback (default: from the locale, else English)")
+    add_lang_option(parser)
     return parser
 
 
@@ -114,7 +113,7 @@ def _complain(message: str, as_json: bool) -> None:
 def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in COMMANDS:
         module = importlib.import_module(COMMANDS[argv[0]][0])
-        code: int = module.main(_without_lang(argv))
+        code: int = module.main(argv)  # each command declares --lang too (see add_lang_option)
         return code
     return _single(argv)
 
@@ -187,19 +186,6 @@ def _language(argv: Sequence[str]) -> str:
         if arg.startswith("--lang="):
             return arg.split("=", 1)[1]
     return default_language()
-
-
-def _without_lang(argv: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--lang":
-            skip = True
-        elif not arg.startswith("--lang="):
-            out.append(arg)
-    return out
 
 
 if __name__ == "__main__":

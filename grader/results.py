@@ -23,7 +23,8 @@ class CheckResult:
     max_score: float
     feedback: str = ""
     counterexample: str | None = None
-    misconception: str | None = None
+    misconception: str | None = None  # the spec's id of the mistake the answers show (words come from the spec)
+    example: str = ""  # the failure on one input, in words, without the mistake's name (feedback holds both)
     examples: int = 0  # how many generated or fixed inputs the check ran
     duration_s: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)

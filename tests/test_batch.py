@@ -73,7 +73,7 @@ class _GraderFails:
     def close(self) -> None:
         pass
 
-    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+    def run(self, spec_path: str, jobs: list[Job], lang: str = "en") -> Iterator[tuple[Job, dict[str, Any]]]:
         for job in jobs:
             yield job, {"crashed": f"{job.identity.path.name}: the grading worker died twice on this submission"}
 
@@ -170,8 +170,74 @@ def test_dask_cluster_gives_the_same_rows(tmp_path: Path) -> None:
     source = _make_class(tmp_path / "class")
     spec = load_spec(SPEC_PATH)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
-        report = run_batch(source, tmp_path / "out", spec, SPEC_PATH, executor=DaskExecutor(cluster.scheduler_address))
+        report = run_batch(source, tmp_path / "out", spec, SPEC_PATH, executor=DaskExecutor(cluster.scheduler_address),
+                           lang="ko")
     local = run_batch(source, tmp_path / "out-local", spec, SPEC_PATH, executor=LocalPool(2))
     assert {r.key: r.result.score for r in report.rows.values() if r.result} == \
         {r.key: r.result.score for r in local.rows.values() if r.result}
     assert report.graded == 6
+    # the Dask workers wrote the feedback in the batch's language
+    failed = [c for r in report.rows.values() if r.result for p in r.result.parts for c in p.checks if not c.passed]
+    assert failed and all(_hangul(c.feedback) for c in failed)
+
+
+def _hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def test_batch_speaks_the_locale_without_lang_and_lang_wins(tmp_path: Path) -> None:
+    """`grade batch` has the default of `grade FILE` (the locale), and its workers, separate processes, speak it."""
+    source = _make_class(tmp_path / "class", {"kimdohyun_104_9004_linreg.py": "fail-update__plus_instead_of_minus.py"})
+    korean = {**os.environ, "LANG": "ko_KR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Full name,Email address\nkimdohyun,kim@example.edu\n", encoding="utf-8")
+    for out, extra, expect_korean in ((tmp_path / "ko", [], True), (tmp_path / "en", ["--lang", "en"], False)):
+        done = subprocess.run(_command("batch", str(source), "--out", str(out), "--assignment", str(SPEC_PATH),
+                                       "--jobs", "1", "--moodle-roster", str(roster), *extra), capture_output=True, text=True, timeout=300, cwd=ROOT,
+                              env=korean)
+        assert done.returncode == 0, done.stderr
+        feedback = (out / "feedback" / "kimdohyun_104.md").read_text(encoding="utf-8")
+        assert _hangul(feedback) == expect_korean, feedback
+        # the counterexample is the workers' own text
+        assert ("번째 호출에서" in feedback) == expect_korean and ("at call" in feedback) != expect_korean
+        assert _hangul((out / "summary.html").read_text(encoding="utf-8")) == expect_korean
+        assert _hangul(done.stdout) == expect_korean, done.stdout  # what the teacher reads at the end
+        # the LMS comment columns carry the same text, in the same language
+        with (out / "canvas-comments.csv").open(newline="", encoding="utf-8") as handle:
+            (comment,) = [row["Comment"] for row in csv.DictReader(handle)]
+        assert _hangul(comment) == expect_korean
+        said = {line.strip().removeprefix("## ") for line in feedback.splitlines()}
+        assert all(line.strip() in said for line in comment.splitlines() if line.strip()), comment
+        with (out / "moodle.csv").open(newline="", encoding="utf-8") as handle:
+            (moodle,) = [row["Feedback comments"] for row in csv.DictReader(handle)]
+        assert _hangul(moodle) == expect_korean and moodle.startswith("<p>")
+
+
+def test_a_stored_result_is_kept_per_language(tmp_path: Path) -> None:
+    """Resuming in another language grades again: a stored result's feedback is in the language it was made in."""
+    from grader.batch.store import content_key
+
+    path = _make_class(tmp_path / "class", {"a.py": "pass__reference.py"}) / "a.py"
+    assert content_key(path, "spec", "en") != content_key(path, "spec", "ko")
+    assert content_key(path, "spec", "ko") == content_key(path, "spec", "ko")
+
+
+def test_the_gradescope_autograder_keeps_the_language_it_was_built_with(tmp_path: Path) -> None:
+    import json
+
+    zip_path = tmp_path / "autograder.zip"
+    built = subprocess.run(_command("gradescope", "build", "--out", str(zip_path), "--assignment", str(SPEC_PATH),
+                                    "--lang", "ko"), capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(zip_path) as archive:
+        assert archive.read("run_autograder").decode().rstrip().endswith("--lang ko")
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(FIXTURES / "fail-Loss__half_mse.py", root / "submission" / "linreg.py")
+    done = subprocess.run(_command("gradescope", "run", "--root", str(root), "--assignment", str(SPEC_PATH),
+                                   "--lang", "ko"), capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["output_format"] == "md" and results["output"].startswith("점수: 7 / 10")
+    failed = [test for test in results["tests"] if test["status"] == "failed"]
+    assert failed and all(_hangul(test["output"]) and "half_mse" not in test["output"] for test in failed)

@@ -42,6 +42,17 @@ def test_every_command_has_help_and_rejects_bad_options_in_one_line(command: str
     assert wrong.stderr.startswith("grade: ") and wrong.stderr.count("\n") == 1, wrong.stderr
 
 
+@pytest.mark.parametrize("command", [("batch",), ("gradescope", "build"), ("gradescope", "run"), ("bundle",),
+                                     ("build",)])
+def test_commands_that_write_what_people_read_document_lang(command: tuple[str, ...]) -> None:
+    """--lang is an option of each, with the default of `grade FILE`, not a flag `grade` alone understands."""
+    shown = _grade(*command, "--help")
+    assert shown.returncode == 0 and "--lang {en,ko}" in shown.stdout
+    assert "default: from the locale, else English" in " ".join(shown.stdout.split())
+    wrong = _grade(*command, "--lang", "fr")
+    assert wrong.returncode == 2 and "invalid choice: 'fr'" in wrong.stderr
+
+
 def test_no_arguments_is_a_usage_error() -> None:
     done = _grade()
     assert done.returncode == 2 and "grade --help" in done.stderr

@@ -20,14 +20,16 @@ from grader.batch.identity import Identity
 from grader.batch.rows import Row, format_score, max_score, part_names
 from grader import atomic
 from grader.atomic import atomic_write_text
-from grader.report.canvas import read_canvas_gradebook, write_canvas
+from grader.messages import use
+from grader.report.canvas import read_canvas_gradebook, write_canvas, write_canvas_comments
 from grader.report.feedback import feedback_filename, write_feedback
 from grader.report.grades_csv import write_grades_csv
 from grader.report.gradescope import gradescope_results, write_gradescope
 from grader.report.junit import write_junit
 from grader.report.moodle import write_moodle
-from grader.report.summary_html import histogram, misconception_counts, write_summary_html
+from grader.report.summary_html import histogram, misconception_counts, rounded, summary_html, write_summary_html
 from grader.report.text import md_block, md_inline
+from grader.report.words import Glossary
 from grader.results import CheckResult, PartResult, SubmissionResult
 
 DATA = Path(__file__).parent / "data"
@@ -56,7 +58,8 @@ CORRECT = _result("smithjohn", (_check("fit_shape"), _check("fit_values")), (_ch
 WRONG = _result(
     "doejane",
     (_check("fit_shape"),
-     _check("fit_values", False, feedback="Slope is wrong for `x` = <b>2</b>", counterexample=HOSTILE,
+     _check("fit_values", False, feedback="Named mistake. For example: slope is wrong for `x` = <b>2</b>",
+            counterexample="fit(x=2)", example=f"slope is wrong for `x` = <b>2</b> {HOSTILE}",
             misconception="swapped_xy")),
     (_check("pred_shape"),
      CheckResult(id="pred_vals", title="Predictions", status="timeout", score=0.0, max_score=1.0,
@@ -148,6 +151,21 @@ def test_canvas_without_gradebook(rows: list[Row], tmp_path: Path) -> None:
     assert left_out == ["crash_444: not graded (sandbox died: <script>boom()</script>)"]
 
 
+def test_canvas_comments_are_the_feedback_as_plain_text(rows: list[Row], tmp_path: Path) -> None:
+    """Canvas shows comments as typed: no Markdown escapes, one row per graded Canvas student, in the language."""
+    path = tmp_path / "canvas-comments.csv"
+    write_canvas_comments(rows, path, glossary=GLOSSARY)
+    table = _read_csv(path)
+    assert table[0] == ["Student", "ID", "Comment"] and [line[1] for line in table[1:]] == ["12345", "222", "333"]
+    comment = table[2][2]
+    assert comment.startswith("Score: 2 / 4\n") and "Counterexample: slope is wrong for `x` = <b>2</b>" in comment
+    assert "\\" not in comment and "swapped_xy" not in comment
+    assert table[3][0].startswith("'=")  # a display name is not run as a formula
+    with use("ko"):
+        write_canvas_comments(rows, path, glossary=Glossary("ko"))
+    assert _read_csv(path)[1][2].startswith("점수: 4 / 4\n")
+
+
 GRADEBOOK = """\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Homework 1 (111),Linear regression (987),Current Score
 ,,,,,Manual Posting,Manual Posting,
     Points Possible,,,,,10.00,4.00,(read only)
@@ -214,7 +232,7 @@ def test_moodle_by_full_name(tmp_path: Path) -> None:
     table = _read_csv(path)
     assert table[0] == ["Email address", "Grade", "Feedback comments"]
     assert [line[:2] for line in table[1:]] == [["john@example.edu", "4"], ["mary@example.edu", "2"]]
-    assert table[2][2].startswith("Score 2 / 4.") and "Fit the line: 1 / 2" in table[2][2]
+    assert table[2][2].startswith("<p>Score: 2 / 4</p>") and "<h4>Fit the line — 1 / 2</h4>" in table[2][2]
     assert left_out == ["alexkim_4569: matches 2 roster rows; not guessing", "nobody_4570: not in the roster",
                         "crash_4571: not graded (grader failed)", "plainbob: not in the roster"]
 
@@ -233,12 +251,16 @@ def test_moodle_by_participant_id_with_chosen_identifier(tmp_path: Path) -> None
     assert left_out == ["maryobrien_4568: not in the roster", "alexkim_4569: roster row has no ID number"]
 
 
-def test_moodle_feedback_has_no_student_text(tmp_path: Path) -> None:
+def test_moodle_feedback_escapes_student_text(tmp_path: Path) -> None:
     roster = tmp_path / "r.csv"
     roster.write_text("Full name,Email address\nEvil One,evil@example.edu\n", encoding="utf-8")
     path = tmp_path / "m.csv"
     assert write_moodle([Row(_ident("e", "moodle", "Evil One", "1"), BROKEN)], path, roster=roster) == []
-    assert "<" not in path.read_text() and "could not be run" in path.read_text()
+    comment = _read_csv(path)[1][2]
+    assert "could not be run" in comment and "<script" not in comment and "&lt;script&gt;" in comment
+    parser = _Tags()
+    parser.feed(comment)
+    assert set(parser.tags) <= {"p", "pre", "h4", "ul", "li"} and not parser.attrs
 
 
 # --- JUnit ------------------------------------------------------------------------------------------------------
@@ -247,7 +269,7 @@ def test_moodle_feedback_has_no_student_text(tmp_path: Path) -> None:
 def test_junit_validates_against_the_schema(rows: list[Row], tmp_path: Path) -> None:
     xmlschema = pytest.importorskip("xmlschema")
     path = tmp_path / "junit.xml"
-    write_junit(rows, path)
+    write_junit(rows, path, glossary=GLOSSARY)
     schema = xmlschema.XMLSchema(str(DATA / "junit-10.xsd"))
     schema.validate(str(path))
 
@@ -265,8 +287,11 @@ def test_junit_validates_against_the_schema(rows: list[Row], tmp_path: Path) -> 
     wrong = suites["doejane_222"]
     assert (wrong.get("tests"), wrong.get("failures"), wrong.get("errors")) == ("4", "1", "1")
     failure = wrong.find("testcase[@name='fit_values']/failure")
-    assert failure is not None and failure.get("message") == "Slope is wrong for `x` = <b>2</b>"
-    assert failure.text is not None and "<script>" in failure.text and "swapped_xy" in failure.text
+    # the feedback file's words, as plain text: the named mistake first, then the counterexample
+    assert failure is not None and failure.get("message") == ("This looks like a known mistake: x and y swapped. "
+                                                              "Look again at the slope formula: Δy / Δx.")
+    assert failure.text is not None and "Counterexample: slope is wrong for `x` = <b>2</b> <script>" in failure.text
+    assert "swapped_xy" not in failure.text
     assert "\x00" not in failure.text
     error = wrong.find("testcase[@name='pred_vals']/error")
     assert error is not None and error.get("type") == "timeout"
@@ -285,7 +310,7 @@ def _outside_fences(markdown: str) -> str:
     out, fence = [], None
     for line in markdown.splitlines():
         if fence is None:
-            m = re.match(r"^(~{3,})", line)
+            m = re.match(r"^ *(~{3,})", line)
             if m:
                 fence = m.group(1)
             else:
@@ -295,28 +320,34 @@ def _outside_fences(markdown: str) -> str:
     return "\n".join(out)
 
 
+GLOSSARY = Glossary("en", {("fit", "swapped_xy"): ("x and y swapped", "the slope formula: Δy / Δx")},
+                    {"fit": "the line's formula", "predict": "f(x) = w0 + w1·x"})
+
+
 def test_feedback_files(rows: list[Row], tmp_path: Path) -> None:
-    written = write_feedback(rows, tmp_path / "feedback", title="Linear regression")
+    written = write_feedback(rows, tmp_path / "feedback", title="Linear regression", glossary=GLOSSARY)
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == sorted(
         f"{r.key}.md" for r in rows)
     assert set(written) == {r.key for r in rows}
 
     good = written["smithjohn_12345"].read_text()
     assert good.startswith("# Linear regression\n")
-    assert "**Score:** 4 / 4" in good and "## Fit the line: 2 / 2" in good
+    assert "Score: 4 / 4" in good and "## Fit the line — 2 / 2\n\nAll checks passed." in good
 
     wrong = written["doejane_222"].read_text()
-    assert "**Score:** 2 / 4" in wrong and "## Predict: 1 / 2" in wrong
-    assert "Counterexample:" in wrong and "swapped\\_xy" in wrong
-    assert "<script>alert('x')</script> ```" in wrong  # verbatim, but inside a fence
+    assert "Score: 2 / 4" in wrong and "## Predict — 1 / 2" in wrong
+    # one explanation (the mistake by its name, with where to look), then one counterexample; no id
+    named = wrong.index("This looks like a known mistake: x and y swapped. Look again at the slope formula: Δy / Δx.")
+    assert named < wrong.index("Counterexample: slope is wrong for \\`x\\` = \\<b>2\\</b>")
+    assert wrong.count("Counterexample") == 1 and "swapped_xy" not in wrong and "For example" not in wrong
+    assert "took too long" in wrong and "second line <i>x</i>" in wrong  # verbatim, but inside a fence
     outside = _outside_fences(wrong)
-    for raw in ("<script", "<b>", "<i>", "<!--", "`x`", "**bold**"):
-        assert raw not in outside
-    assert "&lt;b&gt;2&lt;/b&gt;" in outside and "\\`x\\`" in outside
+    for raw in ("<script", "<b>", "<i>", "<!--", "`x`", "**bold**", "](javascript"):  # each escaped: `\<`, `\]`
+        assert re.search(r"(?<!\\)" + re.escape(raw), outside) is None, raw
     assert "\x00" not in wrong
 
     broken = written["evil_333"].read_text()
-    assert "could not be run" in broken and "<img" not in _outside_fences(broken)
+    assert "could not be run" in broken and "\\<img" in _outside_fences(broken)
     crash = written["crash_444"].read_text()
     assert "could not be graded automatically" in crash and "sandbox" not in crash
 
@@ -331,7 +362,7 @@ def test_feedback_renders_without_html(rows: list[Row], tmp_path: Path) -> None:
 
 
 def test_markdown_escapes() -> None:
-    assert md_inline("a\nb <x> & `y`") == "a b &lt;x&gt; &amp; \\`y\\`"
+    assert md_inline("a\nb <x> & `y` &amp;") == "a b \\<x> & \\`y\\` \\&amp;"
     assert md_inline("- item") == "\\- item" and md_inline("1. one") == "1\\. one"
     block = md_block("x\n~~~~\n<b>")
     assert block.startswith("~~~~~text\n") and block.endswith("\n~~~~~")
@@ -365,8 +396,16 @@ def test_summary_html(rows: list[Row], tmp_path: Path) -> None:
     assert "&lt;script&gt;" in page and "Linear regression &lt;2024&gt;" in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "").replace('http://x', "")
     assert "src=" not in page.replace("src=x", "")  # no external assets
-    assert "swapped_xy" in page and ">other<" in page and "1 check, 1 submission" in page
+    assert "swapped_xy" not in page and "swapped xy" in page  # no name for it here: the id in words
+    assert ">other<" in page and "checks: 1, students: 1" in page
     assert "sandbox died" in page and "SyntaxError" in page
+
+
+def test_summary_numbers_are_rounded_for_people() -> None:
+    assert [rounded(v) for v in (7.6056, 8.0, 0.04, -0.01, 2.25)] == ["7.6", "8", "0", "0", "2.2"]
+    rows = [Row(None, CORRECT), Row(None, WRONG), Row(None, WRONG)]  # scores 4, 2, 2: mean 2.666…
+    page = summary_html(rows, title="T")
+    assert "Mean 2.7, median 2, out of 4." in page and "2.6667" not in page
 
 
 def test_summary_counts() -> None:
@@ -397,8 +436,11 @@ def test_gradescope_results() -> None:
     assert [t["status"] for t in tests] == ["passed", "failed", "passed", "failed"]
     assert tests[1]["name"] == "Fit the line: fit values"
     assert tests[1]["max_score"] == 1.0 and tests[1]["score"] == 0.0
-    assert "Counterexample" in tests[1]["output"] and "swapped_xy" in tests[1]["output"]
-    assert "timeout" in tests[3]["output"]
+    assert tests[1]["output"].startswith("Counterexample: slope is wrong for \\`x\\`")
+    assert document["output_format"] == document["test_output_format"] == "md"
+    named = gradescope_results(WRONG, None, 1.0, GLOSSARY)["tests"][1]["output"]
+    assert named.startswith("This looks like a known mistake: x and y swapped.") and "swapped_xy" not in named
+    assert tests[3]["output"].startswith("timed out\n")
     assert all(t["visibility"] == "visible" for t in tests)
 
     _validate_gradescope(gradescope_results(CORRECT, None, 0.1))
@@ -412,7 +454,7 @@ def test_gradescope_autograder_error(tmp_path: Path) -> None:
     _validate_gradescope(document)
     assert document["score"] == 0 and document["execution_time"] == 0
     assert document["tests"] == [{"name": "Autograder error", "score": 0.0, "max_score": 0.0, "status": "failed",
-                                  "output": "sandbox failed to start", "visibility": "visible"}]
+                                  "output": "~~~text\nsandbox failed to start\n~~~\n", "visibility": "visible"}]
     path = tmp_path / "results" / "results.json"
     write_gradescope(None, "boom", 2.0, path)
     _validate_gradescope(json.loads(path.read_text()))
@@ -456,9 +498,27 @@ _hostile = st.text(st.sampled_from(list("<>&`~*_[]()!#-+=|\\/:\"' \nab1.")) | st
 @given(_hostile)
 def test_md_inline_renders_as_plain_text(text: str) -> None:
     markdown_it = pytest.importorskip("markdown_it")
-    rendered = markdown_it.MarkdownIt("commonmark").render("Prefix\n\n" + md_inline(text) + "\n")
-    tags = set(re.findall(r"</?([a-zA-Z0-9]+)", rendered))
-    assert tags <= {"p"}, rendered
+    for start in (True, False):
+        line = md_inline(text, at_line_start=start)
+        source = "Prefix\n\n" + line + "\n" if start else "Prefix: " + line + "\n"
+        rendered = _GFM(markdown_it).render(source)
+        tags = set(re.findall(r"</?([a-zA-Z0-9]+)", rendered))
+        assert tags <= {"p"}, rendered
+        shown = html.unescape(re.sub(r"</?p>", "", rendered)).strip()
+        words = " ".join(re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text).split())
+        assert shown == (f"Prefix\n{words}" if start else f"Prefix: {words}").strip(), rendered
+
+
+def _GFM(markdown_it: Any) -> Any:
+    """CommonMark with GitHub's tables and strikethrough, the Markdown most viewers speak."""
+    return markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+@pytest.mark.parametrize("text", ["1. Loss(f_x, y): the mean squared error", "plus_instead_of_minus",
+                                  "returned [0., 1.]; expected [1., 2.]", "x < 3 and 2 * x > 1", "α·(y − f(x))²"])
+def test_md_inline_leaves_ordinary_text_alone(text: str) -> None:
+    """What a feedback file mostly holds reads the same raw as rendered: no backslashes in it."""
+    assert md_inline(text, at_line_start=False) == text
 
 
 @settings(max_examples=300)

@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.arguments import Parser, add_assignment_option
+from grader.arguments import Parser, add_assignment_option, add_lang_option
 from grader.authoring.assign import assign
 from grader.errors import EXIT_FULL_MARKS, EXIT_POINTS_MISSING, SpecError, UsageError
 from grader.messages import t
@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="the exercise's folder, or its spec.toml (or --assignment; default: found from here up)")
     add_assignment_option(build)
     build.add_argument("--check", action="store_true", help="only say whether the build is up to date (exit 1 if not)")
+    for command in (new, assign_cmd, build):
+        add_lang_option(command, writes="the messages")
     return parser
 
 
@@ -77,7 +79,7 @@ def build_command(assignment: Path, *, check: bool = False) -> int:
         except SpecError as problem:
             print(problem.message)
             return EXIT_POINTS_MISSING
-        print(f"{spec.directory / 'build'}: up to date")
+        print(t("cli.up_to_date", path=spec.directory / "build"))
         return EXIT_FULL_MARKS
     report = build_exercise(spec)
     for warning in report.warnings:

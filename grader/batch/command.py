@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.arguments import Parser, add_assignment_option
+from grader.arguments import Parser, add_assignment_option, add_lang_option, chosen_language
 from grader.errors import EXIT_FULL_MARKS, EXIT_POINTS_MISSING, UsageError
+from grader.messages import t
 
 if TYPE_CHECKING:
     from grader.batch.runner import BatchReport
@@ -34,14 +35,17 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--moodle-roster", type=Path, default=None, help="a Moodle participants/grades export CSV")
     batch.add_argument("--all-submissions", action="store_true",
                        help="grade every file, not only each student's latest")
+    add_lang_option(batch, writes="the feedback files, LMS comments and the summary page")
     gradescope = commands.add_parser("gradescope", help="Gradescope autograder")
     actions = gradescope.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="write the autograder zip to upload to Gradescope")
     build.add_argument("--out", type=Path, default=Path("autograder.zip"))
     add_assignment_option(build)
+    add_lang_option(build, writes="the feedback students see on Gradescope (the autograder keeps it)")
     run = actions.add_parser("run", help="grade /autograder/submission (what run_autograder calls)")
     run.add_argument("--root", type=Path, default=Path("/autograder"))
     add_assignment_option(run)
+    add_lang_option(run, writes="the feedback in results.json")
     return parser
 
 
@@ -52,10 +56,10 @@ def main(argv: Sequence[str]) -> int:
     from grader.batch import gradescope
 
     if args.action == "build":
-        path = gradescope.build_zip(args.out, spec_path=_spec_path(args.spec))
-        print(f"wrote {path}")
+        path = gradescope.build_zip(args.out, spec_path=_spec_path(args.spec), lang=chosen_language(args))
+        print(t("cli.build_wrote", path=path))
         return EXIT_FULL_MARKS
-    return gradescope.run_autograder(args.root, assignment=args.spec)
+    return gradescope.run_autograder(args.root, assignment=args.spec, lang=chosen_language(args))
 
 
 def _spec_path(given: Path | None, near: Path | None = None) -> Path:
@@ -80,17 +84,18 @@ def _batch(args: argparse.Namespace) -> int:
     from grader.build import load_build
 
     load_build(spec, "official")  # a missing or stale build stops the batch here, not once per student
+    lang = chosen_language(args)
     executor: Executor = DaskExecutor(args.dask) if args.dask else LocalPool(args.jobs or default_jobs())
     executor.start(str(spec_path))
     try:
         with Progress() as progress:
-            report = run_batch(args.source, args.out, spec, spec_path, executor=executor,
+            report = run_batch(args.source, args.out, spec, spec_path, executor=executor, lang=lang,
                                all_submissions=args.all_submissions, progress=progress.update)
     finally:
         executor.close()
     try:
         write_outputs(report, args.out, spec, canvas_gradebook=args.canvas_gradebook,
-                      assignment_id=args.assignment_id, moodle_roster=args.moodle_roster)
+                      assignment_id=args.assignment_id, moodle_roster=args.moodle_roster, lang=lang)
     except OSError as error:
         raise UsageError(f"{args.out}: the outputs could not be written ({error.strerror or error}); "
                          f"the grades are kept in {args.out / 'results.sqlite'}") from None
@@ -104,19 +109,19 @@ def batch_exit_code(report: BatchReport) -> int:
 
 
 def summary(report: BatchReport, out: Path) -> str:
-    lines = [f"graded {report.graded} submission(s), reused {report.reused} from an earlier run, "
-             f"in {report.seconds:.1f} s; {report.full_marks} of {report.total} with full marks, "
-             f"{report.failed} that could not be loaded or run"
-             + (f"; {report.crashed} the grader itself could not grade (blank grade)" if report.crashed else "")]
+    """What the teacher reads at the end, in the batch's language."""
+    lines = [t("batch.done", graded=report.graded, reused=report.reused, seconds=f"{report.seconds:.1f}",
+               full=report.full_marks, total=report.total, failed=report.failed)
+             + (t("batch.crashed", crashed=report.crashed) if report.crashed else "")]
     discovery = report.discovery
     if discovery is not None:
         for identity in discovery.superseded:
-            lines.append(f"  superseded (an older file of {identity.student_key}): {identity.path}")
+            lines.append("  " + t("batch.superseded", student=identity.student_key, path=identity.path))
         for path, reason in discovery.skipped:
-            lines.append(f"  skipped {path}: {reason}")
+            lines.append("  " + t("batch.skipped", path=path, reason=reason))
         for problem in discovery.problems:
-            lines.append(f"  problem: {problem}")
+            lines.append("  " + t("batch.problem", problem=problem))
     for message in report.unmatched:
-        lines.append(f"  not in the LMS file: {message}")
-    lines.append(f"outputs in {out}: " + ", ".join(p.name for p in report.outputs))
+        lines.append("  " + t("batch.unmatched", message=message))
+    lines.append(t("batch.outputs", out=out, files=", ".join(p.name for p in report.outputs)))
     return "\n".join(lines)

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from grader.errors import UsageError
+from grader.messages import current, normalize, use
 
 SETUP_SH = """#!/usr/bin/env bash
 # Runs once when Gradescope builds the autograder image: bubblewrap, a Python the grader
@@ -48,7 +49,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
 cd "$ROOT/source"
-exec "$PYTHON" -m grader.cli gradescope run --root "$ROOT" --assignment "$ROOT/source/{spec}"
+exec "$PYTHON" -m grader.cli gradescope run --root "$ROOT" --assignment "$ROOT/source/{spec}" --lang {lang}
 """
 
 
@@ -64,8 +65,9 @@ def _executable(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text)
 
 
-def build_zip(out: Path, *, spec_path: Path) -> Path:
-    """The autograder zip for the spec's exercise (setup.sh and run_autograder at its top level)."""
+def build_zip(out: Path, *, spec_path: Path, lang: str = "en") -> Path:
+    """The autograder zip for the spec's exercise (setup.sh and run_autograder at its top level); its
+    run_autograder grades with the feedback in `lang`."""
     import tempfile
 
     from grader.authoring.wheel import write_engine_wheel
@@ -87,7 +89,7 @@ def build_zip(out: Path, *, spec_path: Path) -> Path:
         archive.write(wheel, f"engine/{wheel.name}")
         _executable(archive, "setup.sh", SETUP_SH)
         spec_in_zip = (in_zip / exercise.relative_to(common) / spec_path.name).as_posix()
-        _executable(archive, "run_autograder", RUN_AUTOGRADER.format(spec=spec_in_zip))
+        _executable(archive, "run_autograder", RUN_AUTOGRADER.format(spec=spec_in_zip, lang=normalize(lang)))
         _add_tree(archive, exercise, (in_zip / exercise.relative_to(common)).as_posix())
         archive.write(reference, (in_zip / reference.relative_to(common)).as_posix())
     temporary.replace(out)
@@ -106,14 +108,22 @@ def _pick_submission(folder: Path, stub_name: str) -> Path:
     return (notebooks or chosen)[0]
 
 
-def run_autograder(root: Path, *, assignment: Path | None) -> int:
-    """Grade root/submission and write root/results/results.json; a valid file whatever happens."""
+def run_autograder(root: Path, *, assignment: Path | None, lang: str | None = None) -> int:
+    """Grade root/submission and write root/results/results.json, in `lang` (default: the current
+    language); a valid file whatever happens."""
+    with use(lang or current()) as chosen:
+        return _run_autograder(root, assignment, chosen)
+
+
+def _run_autograder(root: Path, assignment: Path | None, lang: str) -> int:
     from grader.report.gradescope import write_gradescope
+    from grader.report.words import Glossary
 
     started = time.monotonic()
     results_path = root / "results" / "results.json"
     result = None
     error: str | None = None
+    glossary = Glossary(lang)
     try:
         from grader.discover import find_spec
         from grader.pipeline import grade_path, load_assignment
@@ -121,6 +131,7 @@ def run_autograder(root: Path, *, assignment: Path | None) -> int:
         from grader.spec import load_spec
 
         spec = load_spec(find_spec(assignment))
+        glossary = Glossary.of(spec, lang)
         loaded = load_assignment(spec)
         submission = _pick_submission(root / "submission", spec.stub.name)
         with Sandbox() as sandbox:
@@ -128,7 +139,7 @@ def run_autograder(root: Path, *, assignment: Path | None) -> int:
     except Exception as problem:  # the autograder's own failure still yields a results file
         error = f"Autograder error: {type(problem).__name__}: {problem}"
     try:
-        write_gradescope(result, error, time.monotonic() - started, results_path)
+        write_gradescope(result, error, time.monotonic() - started, results_path, glossary)
     except OSError:
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps({"score": 0, "output": error or "could not write results", "tests": []}))

@@ -24,6 +24,7 @@ from grader import one_blas_thread
 from grader.batch.identity import Discovery, Identity, discover, extract_zip
 from grader.batch.rows import Row
 from grader.batch.store import ResultStore, content_key
+from grader.messages import current, normalize
 from grader.results import SubmissionResult
 from grader.spec import AssignmentSpec
 
@@ -56,17 +57,18 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
-    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]: ...
+    def run(self, spec_path: str, jobs: list[Job], lang: str) -> Iterator[tuple[Job, dict[str, Any]]]: ...
 
 
 # What runs in a worker, named here so that the coordinating process never imports the engine
 # (numpy, the checks, the sandbox client): it only hands out paths and stores results.
 
-def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
+def grade_file(spec_path: str, path: str, student: str | None, lang: str = "en") -> dict[str, Any]:
+    """A worker is a process of its own: the language of the feedback travels with each job."""
     one_blas_thread()
     from grader.batch.worker import grade_file as grade
 
-    return grade(spec_path, path, student)
+    return grade(spec_path, path, student, lang)
 
 
 def warm(spec_path: str, counter: Any = None) -> None:
@@ -106,7 +108,7 @@ class LocalPool:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                    initializer=warm, initargs=(spec_path, context.Value("i", 0)))
 
-    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+    def run(self, spec_path: str, jobs: list[Job], lang: str = "en") -> Iterator[tuple[Job, dict[str, Any]]]:
         """Yield each job's result as it finishes; a worker that dies is replaced and its job retried once."""
         pending = list(jobs)
         retried: set[str] = set()
@@ -117,7 +119,7 @@ class LocalPool:
             broken = False
             try:
                 for _ in range(self.workers * 2):
-                    self._submit(pool, futures, queue, spec_path)
+                    self._submit(pool, futures, queue, spec_path, lang)
                 while futures and not broken:
                     done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
                     for future in done:
@@ -134,7 +136,7 @@ class LocalPool:
                             continue
                         yield job, data
                         if not broken:
-                            self._submit(pool, futures, queue, spec_path)
+                            self._submit(pool, futures, queue, spec_path, lang)
                 if broken:
                     pending += list(futures.values()) + list(queue)
             finally:
@@ -144,10 +146,10 @@ class LocalPool:
 
     @staticmethod
     def _submit(pool: ProcessPoolExecutor, futures: dict[Future[dict[str, Any]], Job], queue: Iterator[Job],
-                spec_path: str) -> None:
+                spec_path: str, lang: str) -> None:
         job = next(queue, None)
         if job is not None:
-            futures[pool.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key)] = job
+            futures[pool.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key, lang)] = job
 
 
 def _stop_resource_tracker() -> None:
@@ -178,7 +180,7 @@ class DaskExecutor:
     def close(self) -> None:
         """Nothing to stop: the cluster outlives the batch."""
 
-    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+    def run(self, spec_path: str, jobs: list[Job], lang: str = "en") -> Iterator[tuple[Job, dict[str, Any]]]:
         try:
             from distributed import Client, as_completed
         except ImportError:
@@ -186,7 +188,7 @@ class DaskExecutor:
 
             raise UsageError("--dask needs the optional dependency: pip install 'exercise-grader[dask]'") from None
         with Client(self.address) as client:
-            futures = {client.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key,
+            futures = {client.submit(grade_file, spec_path, str(job.identity.path), job.identity.student_key, lang,
                                      key=f"grade-{job.key}", pure=False, retries=1): job for job in jobs}
             for future in as_completed(list(futures)):
                 job = futures[future]
@@ -207,7 +209,11 @@ def collect(source: Path, scratch: Path) -> tuple[Path, Discovery]:
 
 
 def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *, executor: Executor,
-              all_submissions: bool = False, progress: Callable[[int, int], None] | None = None) -> BatchReport:
+              all_submissions: bool = False, progress: Callable[[int, int], None] | None = None,
+              lang: str | None = None) -> BatchReport:
+    """Grade what is not in the store yet; `lang` (default: the current language) is the feedback's, and
+    part of each stored result's key, so that a batch in another language grades again rather than mixes."""
+    lang = normalize(lang) if lang else current()
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     root, discovery = collect(source, out / ".work")
@@ -217,7 +223,7 @@ def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *,
     try:
         jobs: list[Job] = []
         for identity in chosen:
-            key = content_key(identity.path, spec.digest)
+            key = content_key(identity.path, spec.digest, lang)
             stored = store.get(key)
             if stored is not None:
                 report.rows[_row_key(identity, all_submissions)] = Row(identity, stored)
@@ -227,7 +233,7 @@ def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *,
         done = report.reused
         if progress:
             progress(done, report.total)
-        for job, data in executor.run(str(spec_path), jobs):
+        for job, data in executor.run(str(spec_path), jobs, lang):
             if "crashed" in data:  # not stored: running the batch again retries it
                 report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, error=str(data["crashed"]))
                 report.crashed += 1

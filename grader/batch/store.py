@@ -1,7 +1,7 @@
 """Results written as each submission finishes, so a killed batch loses nothing.
 
 An SQLite file in the output folder holds one committed row per graded submission,
-keyed by the submission's content hash, the spec's hash and the grader's version:
+keyed by the submission's content hash, the spec's hash, the grader's version and the language:
 running the same command again skips what is already there and regrades nothing.
 """
 
@@ -27,8 +27,8 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-def content_key(path: Path, spec_digest: str) -> str:
-    """What a grade depends on: the file's bytes, the spec and the grader's version."""
+def content_key(path: Path, spec_digest: str, lang: str = "en") -> str:
+    """What a result depends on: the file's bytes, the spec, the grader's version and the feedback's language."""
     digest = hashlib.sha256()
     try:
         digest.update(path.read_bytes())
@@ -36,6 +36,7 @@ def content_key(path: Path, spec_digest: str) -> str:
         digest.update(f"unreadable:{path}:{error.errno}".encode())
     digest.update(spec_digest.encode())
     digest.update(__version__.encode())
+    digest.update(f"lang:{lang}".encode())
     return digest.hexdigest()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.messages import use
 from grader.pipeline import Assignment, failed_result, grade_path, load_assignment
 from grader.sandbox.client import Sandbox
 from grader.spec import load_spec
@@ -55,8 +56,14 @@ def _restart_sandbox() -> None:
             sandbox.pin(min(cpus))
 
 
-def grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
-    """Grade one submission; returns SubmissionResult.to_json() (never raises for the student's sake)."""
+def grade_file(spec_path: str, path: str, student: str | None, lang: str = "en") -> dict[str, Any]:
+    """Grade one submission, its feedback in `lang`; returns SubmissionResult.to_json() (never raises for the
+    student's sake)."""
+    with use(lang):
+        return _grade_file(spec_path, path, student)
+
+
+def _grade_file(spec_path: str, path: str, student: str | None) -> dict[str, Any]:
     assignment, sandbox = _state(spec_path)
     for attempt in range(2):
         try:

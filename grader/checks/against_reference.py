@@ -86,7 +86,8 @@ def run(ctx: CheckContext) -> Verdict:
             example, problem = found
     assert problem is not None
     call = render_call(fn, names, example)
-    return Verdict(False, feedback=with_mistake(f"{call} {problem.text}", mistake, ctx.part), counterexample=call,
+    text = f"{call} {problem.text}"
+    return Verdict(False, feedback=with_mistake(text, mistake, ctx.part), counterexample=call, example=text,
                    misconception=mistake, examples=len(examples), details={"failed_examples": len(failing)})
 
 

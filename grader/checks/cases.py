@@ -70,5 +70,5 @@ def run(ctx: CheckContext) -> Verdict:
     assert problem is not None
     call = render_call(ctx.check.function, stored["params"], examples[first])
     text = t("cases.failed", case=first + 1, count=len(examples), call=call, problem=problem.text)
-    return Verdict(False, feedback=with_mistake(text, mistake, ctx.part), counterexample=call,
+    return Verdict(False, feedback=with_mistake(text, mistake, ctx.part), counterexample=call, example=text,
                    misconception=mistake, examples=len(examples), details={"failed_examples": len(failing)})

@@ -37,6 +37,7 @@ class Verdict:
     feedback: str = ""
     counterexample: str | None = None
     misconception: str | None = None
+    example: str = ""
     examples: int = 0
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -186,7 +187,8 @@ def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, se
     return CheckResult(id=check.id, title=check.title.get(), status=status,
                        score=check.points if status == "passed" else 0.0, max_score=check.points,
                        feedback=verdict.feedback, counterexample=verdict.counterexample,
-                       misconception=verdict.misconception, examples=verdict.examples,
+                       misconception=verdict.misconception, example=verdict.example,
+                       examples=verdict.examples,
                        duration_s=round(time.monotonic() - started, 4), details=verdict.details)
 
 

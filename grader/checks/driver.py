@@ -358,7 +358,7 @@ def run(ctx: CheckContext) -> Verdict:
             setting_text, problem = found
     assert problem is not None
     text = t("driver.counterexample", setting=setting_text, problem=problem)
-    return Verdict(False, with_mistake(text, mistake, ctx.part), counterexample=setting_text,
+    return Verdict(False, with_mistake(text, mistake, ctx.part), counterexample=setting_text, example=text,
                    examples=len(settings), misconception=mistake, details={"failed_examples": len(failing)})
 
 

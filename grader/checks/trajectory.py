@@ -210,7 +210,7 @@ def run(ctx: CheckContext) -> Verdict:
     first = first or t("trajectory.left", function=ctx.check.function, names=", ".join(table["names"]))
     diverging = _diverging(table)
     text = f"{first}; {diverging}" if diverging else first
-    return Verdict(False, with_mistake(text, mistake, ctx.part), counterexample=call,
+    return Verdict(False, with_mistake(text, mistake, ctx.part), counterexample=call, example=text,
                    examples=path.steps() + (path.stop is not None),
                    misconception=mistake, details=table)
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from grader.atomic import atomic_write_text
 from grader.batch.rows import Row, format_score, max_score
 from grader.errors import GraderError
+from grader.report.document import feedback_pieces, plain
 from grader.report.text import csv_cell, csv_text
+from grader.report.words import Glossary
 
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "Points Possible"
@@ -130,3 +132,23 @@ def write_canvas(rows: Sequence[Row], path: Path, *, assignment_title: str,
                      student.section, format_score(row.result.score)])
     atomic_write_text(path, csv_text([*IDENTITY_COLUMNS, column], body))
     return left_out
+
+
+COMMENT_COLUMNS = ("Student", "ID", "Comment")
+
+
+def write_canvas_comments(rows: Sequence[Row], path: Path, *, glossary: Glossary | None = None) -> None:
+    """Each graded Canvas student's feedback as a plain-text submission comment, one row each.
+
+    Canvas's gradebook import ignores comments (an extra column there would become a new assignment), so
+    they go in a file of their own, keyed by Canvas user ID, for the submissions API
+    (`comment[text_comment]`) or to paste; the text is the feedback file's, without its title.
+    """
+    body: list[list[str]] = []
+    for row in rows:
+        identity = row.identity
+        if row.result is None or identity is None or identity.lms != "canvas" or not identity.user_id:
+            continue
+        text = plain(feedback_pieces(row.result, glossary or Glossary()))
+        body.append([csv_cell(identity.display_name or identity.student_key), identity.user_id, csv_cell(text)])
+    atomic_write_text(path, csv_text(COMMENT_COLUMNS, body))

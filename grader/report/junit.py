@@ -14,7 +14,9 @@ from pathlib import Path
 
 from grader.atomic import atomic_write_bytes
 from grader.batch.rows import Row, format_score
+from grader.report.document import check_pieces, plain, top_level
 from grader.report.text import truncate, xml_text
+from grader.report.words import Glossary
 from grader.results import CheckResult
 
 MESSAGE_LIMIT = 300
@@ -30,20 +32,16 @@ def _message(text: str) -> str:
     return xml_text(truncate(first.strip(), MESSAGE_LIMIT))
 
 
-def _check_case(suite: ET.Element, classname: str, check: CheckResult) -> tuple[int, int]:
-    """Append one check's test case; return (failures, errors) it adds."""
+def _check_case(suite: ET.Element, classname: str, check: CheckResult, glossary: Glossary) -> tuple[int, int]:
+    """Append one check's test case; return (failures, errors) it adds. Its text is the feedback file's."""
     case = ET.SubElement(suite, "testcase", classname=xml_text(classname), name=xml_text(check.id),
                          time=_time(check.duration_s))
     if check.passed:
         return 0, 0
-    body = check.feedback
-    if check.counterexample:
-        body += f"\n\nCounterexample:\n{check.counterexample}"
-    if check.misconception:
-        body += f"\n\nMisconception: {check.misconception}"
+    body = plain(top_level(check_pieces(check, classname, glossary))) if not check.passed else ""
     tag = "failure" if check.status == "failed" else "error"
     element = ET.SubElement(case, tag, type=xml_text(check.status),
-                            message=_message(check.feedback or check.title or check.status))
+                            message=_message(body or check.title or check.status))
     element.text = xml_text(body.strip())
     return (1, 0) if tag == "failure" else (0, 1)
 
@@ -54,7 +52,7 @@ def _error_case(suite: ET.Element, name: str, message: str) -> None:
     element.text = xml_text(message)
 
 
-def write_junit(rows: Sequence[Row], path: Path, *, name: str = "grading") -> None:
+def write_junit(rows: Sequence[Row], path: Path, *, name: str = "grading", glossary: Glossary | None = None) -> None:
     """Write one JUnit XML report for the class (root `<testsuites>`)."""
     root = ET.Element("testsuites", name=xml_text(name))
     totals = [0, 0, 0]
@@ -79,7 +77,7 @@ def write_junit(rows: Sequence[Row], path: Path, *, name: str = "grading") -> No
                 tests, errors = 1, 1
             for part in result.parts:
                 for check in part.checks:
-                    failed, errored = _check_case(suite, part.name, check)
+                    failed, errored = _check_case(suite, part.name, check, glossary or Glossary())
                     tests, failures, errors = tests + 1, failures + failed, errors + errored
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))

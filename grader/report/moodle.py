@@ -10,7 +10,6 @@ guessed. Every student who cannot be written is returned with the reason.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import unicodedata
@@ -21,7 +20,9 @@ from pathlib import Path
 from grader.atomic import atomic_write_text
 from grader.batch.rows import Row, format_score
 from grader.errors import GraderError
+from grader.report.document import feedback_pieces, html
 from grader.report.text import csv_cell, csv_text
+from grader.report.words import Glossary
 from grader.results import SubmissionResult
 
 IDENTIFIER_COLUMNS = ("Email address", "ID number", "Username")
@@ -73,20 +74,14 @@ def _full_names(entry: dict[str, str]) -> set[str]:
     return {key for key in map(_name_key, names) if key}
 
 
-def feedback_comment(result: SubmissionResult) -> str:
-    """A short, spec-derived summary for Moodle's feedback field (HTML there, so escaped; no student text)."""
-    if result.error is not None:
-        text = f"Score {format_score(result.score)} / {format_score(result.max_score)}. " \
-               "Your submission could not be run; see your feedback file."
-    else:
-        parts = "; ".join(f"{p.title or p.name}: {format_score(p.score)} / {format_score(p.max_score)}"
-                          for p in result.parts)
-        text = f"Score {format_score(result.score)} / {format_score(result.max_score)}." + (
-            f" {parts}." if parts else "")
-    return html.escape(text, quote=False)
+def feedback_comment(result: SubmissionResult, glossary: Glossary | None = None) -> str:
+    """The feedback file's text (without its title) as HTML, which is how Moodle shows feedback comments:
+    every text escaped, so nothing a student wrote renders."""
+    return html(feedback_pieces(result, glossary or Glossary()))
 
 
-def write_moodle(rows: Sequence[Row], path: Path, *, roster: Path, identifier: str | None = None) -> list[str]:
+def write_moodle(rows: Sequence[Row], path: Path, *, roster: Path, identifier: str | None = None,
+                 glossary: Glossary | None = None) -> list[str]:
     """Write a Moodle grade import CSV (`<identifier>, Grade, Feedback comments`); return who was left out.
 
     `identifier` names the roster column to key by; by default the first of Email address, ID number and
@@ -135,6 +130,6 @@ def write_moodle(rows: Sequence[Row], path: Path, *, roster: Path, identifier: s
             left_out.append(f"{row.key}: same roster row as {used[index]}")
             continue
         used[index] = row.key
-        body.append([value, format_score(row.result.score), csv_cell(feedback_comment(row.result))])
+        body.append([value, format_score(row.result.score), csv_cell(feedback_comment(row.result, glossary))])
     atomic_write_text(path, csv_text([table.columns[id_key], "Grade", "Feedback comments"], body))
     return left_out
