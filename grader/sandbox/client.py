@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 import os
 import secrets
 import signal
@@ -239,10 +240,11 @@ class Sandbox:
         self._request({"op": "pin", "cpu": cpu})
 
     def open(self, units: list[dict[str, str]], limits: Limits, kind: str = "python",
-             top_level: str = "run") -> SubmissionProcess:
+             top_level: str = "run", deadline: float = math.inf) -> SubmissionProcess:
         """Load a submission: `kind` "python" (a module) or "notebook" (cells); `top_level` "run"
-        (as Python runs it) or "salvage" (failing and idle top-level statements skipped)."""
-        return SubmissionProcess(self, units, limits, kind, top_level)
+        (as Python runs it) or "salvage" (failing and idle top-level statements skipped);
+        `deadline` (time.monotonic) ends the submission's whole time budget, restarts included."""
+        return SubmissionProcess(self, units, limits, kind, top_level, deadline)
 
     def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
         ident = f"s{next(_ids)}"
@@ -305,8 +307,9 @@ class SubmissionProcess:
     """A loaded submission: forks one fresh session per part; restarted after a timeout."""
 
     def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits, kind: str = "python",
-                 top_level: str = "run") -> None:
+                 top_level: str = "run", deadline: float = math.inf) -> None:
         self._sandbox = sandbox
+        self.deadline = deadline  # the end of the submission's time budget: no load or session outlasts it
         self._units = units
         self.limits = limits
         self.kind = kind
@@ -321,20 +324,32 @@ class SubmissionProcess:
         self.outputs: list[OutputCollector] = []
         self._boot()
 
+    @property
+    def budget_spent(self) -> bool:
+        return time.monotonic() >= self.deadline
+
     def _boot(self) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.load_problem = BUDGET_SPENT
+            return
         ident, sock, output = self._sandbox._start(self.limits)
         self._ident, self._sock = ident, sock
         self._reader = wire.FrameReader(sock)
         self.outputs.append(output)
-        deadline = time.monotonic() + self._hard_limit()
+        deadline = time.monotonic() + min(self._hard_limit(), left)
+        cells = 2 if self.kind == "notebook" else 1  # the process's own timer stops first, within the budget
+        seconds = min(self.limits.load_seconds, max(0.05, (left - LOAD_GRACE_SECONDS) / cells))
         try:
             wire.send(sock, {"op": "load", "units": self._units, "kind": self.kind, "top_level": self.top_level,
-                             "seconds": self.limits.load_seconds})
+                             "seconds": seconds})
             self.notes, self.defined, self.stopped = read_loaded(_receive(self._reader, deadline))
             self.load_problem = None
         except SessionLost as lost:
             self.kill()
-            if lost.kind == "timeout":
+            if lost.kind == "timeout" and self.budget_spent:
+                self.load_problem = BUDGET_SPENT
+            elif lost.kind == "timeout":
                 self.load_problem = (f"running the submission's top-level code took longer than "
                                      f"{self.limits.load_seconds:g} s and could not be stopped there")
             elif lost.kind == "protocol":
@@ -366,8 +381,9 @@ class SubmissionProcess:
         if self._sock is None:
             self._boot()
         if self._sock is None:
-            raise SessionLost("exited", self.load_problem or "the submission could not be loaded")
-        deadline = time.monotonic() + seconds
+            raise SessionLost("timeout" if self.load_problem == BUDGET_SPENT else "exited",
+                              self.load_problem or "the submission could not be loaded")
+        deadline = min(time.monotonic() + seconds, self.deadline)
         nonce = secrets.token_hex(16)
         try:
             wire.send(self._sock, {"op": "session", "nonce": nonce, "final": final})
@@ -753,6 +769,7 @@ def _script_values(values: Sequence[Any]) -> dict[str, Any]:
     return {"values": [_encode_arg(v) for v in values]}
 
 
+BUDGET_SPENT = "the submission used up its time budget"  # a load_problem (the report words it, see pipeline)
 LOAD_GRACE_SECONDS = 2.0  # the process's own load timer first, then the grader's hard kill
 MAX_ASKED_NUMBERS = 100_000  # numbers in one asked call's arguments: the grader's work per call is bounded
 MAX_ASKED_CALLS = 200_000  # asked calls in one request (each one also within the check's deadline)
