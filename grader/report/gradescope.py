@@ -8,11 +8,11 @@ student as an opaque failure.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+from grader import strict_json
 from grader.atomic import atomic_write_text
 from grader.batch.rows import format_score
 from grader.report.text import truncate
@@ -66,4 +66,4 @@ def write_gradescope(result: SubmissionResult | None, error: str | None, executi
                      path: Path) -> None:
     """Write results.json (Gradescope reads `/autograder/results/results.json`)."""
     document = gradescope_results(result, error, execution_time)
-    atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    atomic_write_text(path, strict_json.dumps(document, indent=2, ensure_ascii=False) + "\n")
