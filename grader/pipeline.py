@@ -76,13 +76,14 @@ def _zero_parts(spec: AssignmentSpec, reason: str, status: str = "error") -> tup
 BUDGET_GRACE_SECONDS = 5.0  # the grader's own work around the student's: starting processes, decoding, scoring
 
 
-def budget_seconds(spec: AssignmentSpec) -> float:
-    """One wall-clock budget for a whole submission, from the spec's [limits]: transforming a
-    notebook's cells (load_seconds), loading it (twice load_seconds for a notebook's cells), each
-    check's own time, and a small constant. Restarts after a timeout spend the same budget, so
-    no submission, however hostile, costs more."""
+def budget_seconds(spec: AssignmentSpec, kind: str = "notebook") -> float:
+    """One wall-clock budget for a whole submission, from the spec's [limits]: loading it
+    (load_seconds; a notebook's cells twice that, and as much again to transform its IPython
+    syntax), each check's own time, and a small constant. Restarts after a timeout spend the
+    same budget, so no submission, however hostile, costs more."""
     checks = sum(check.seconds or spec.limits.check_seconds for part in spec.parts for check in part.checks)
-    return 3 * spec.limits.load_seconds + checks + BUDGET_GRACE_SECONDS
+    loading = spec.limits.load_seconds * (3 if kind == "notebook" else 1)
+    return loading + checks + BUDGET_GRACE_SECONDS
 
 
 def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sandbox,
@@ -91,7 +92,7 @@ def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sa
     Whatever the student's code does, a result comes back, within budget_seconds."""
     spec = assignment.spec
     started = time.monotonic() if started is None else started
-    budget = budget_seconds(spec)
+    budget = budget_seconds(spec, submission.kind)
     process = sandbox.open([u.for_sandbox() for u in submission.units], spec.limits, submission.kind,
                            spec.top_level, deadline=started + budget)
     try:
@@ -132,11 +133,11 @@ def _grade_part(assignment: Assignment, part_index: int, process: SubmissionProc
                                shared=assignment.shared, process=process, sessions=sessions)
             seconds = check.seconds or spec.limits.check_seconds
             if process.budget_spent:
-                results.append(_budget_spent(check, spec))
+                results.append(_budget_spent(check, spec, process.kind))
                 continue
             result = run_check(KINDS[check.kind].run, ctx, seconds)
             if result.status == "timeout" and process.budget_spent:
-                result = dataclasses.replace(_budget_spent(check, spec), duration_s=result.duration_s)
+                result = dataclasses.replace(_budget_spent(check, spec, process.kind), duration_s=result.duration_s)
             results.append(result)
     finally:
         sessions.end()
@@ -147,10 +148,10 @@ def _grade_part(assignment: Assignment, part_index: int, process: SubmissionProc
                       max_score=part.max_score, checks=tuple(results))
 
 
-def _budget_spent(check: CheckSpec, spec: AssignmentSpec) -> CheckResult:
+def _budget_spent(check: CheckSpec, spec: AssignmentSpec, kind: str) -> CheckResult:
     """A check the submission's time budget did not leave room for: failed, and saying why."""
     return CheckResult(id=check.id, title=check.title.get(), status="timeout", score=0.0, max_score=check.points,
-                       feedback=t("budget.spent", seconds=f"{budget_seconds(spec):g}"))
+                       feedback=t("budget.spent", seconds=f"{budget_seconds(spec, kind):g}"))
 
 
 def _never_defined(result: CheckResult, function: str, process: SubmissionProcess) -> CheckResult:

@@ -322,15 +322,20 @@ class SubmissionProcess:
         self._sock: socket.socket | None = None
         self._reader: wire.FrameReader | None = None
         self.outputs: list[OutputCollector] = []
+        self._out_of_budget = False
         self._boot()
 
     @property
     def budget_spent(self) -> bool:
-        return time.monotonic() >= self.deadline
+        """The time budget is over, or what is left of it cannot hold the restart a check needs."""
+        return self._out_of_budget or time.monotonic() >= self.deadline
 
     def _boot(self) -> None:
         left = self.deadline - time.monotonic()
-        if left <= 0:
+        restart = bool(self.outputs)
+        if left <= 0 or (restart and left < self._hard_limit()):
+            # a restart gets a whole load or none: a load cut short would grade a half-defined submission
+            self._out_of_budget = True
             self.load_problem = BUDGET_SPENT
             return
         ident, sock, output = self._sandbox._start(self.limits)
