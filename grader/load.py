@@ -207,12 +207,51 @@ def _magic_body(source: str) -> str:
     return "\n" * (first + 1) + "".join(lines[first + 1:])
 
 
+_LINE_COMMAND = re.compile(r"([ \t]*)([%!])([^%].*)?$")
+
+
+def _quick(source: str) -> str | None:
+    """The common case without IPython: whole lines that are a line magic (`%matplotlib inline`)
+    or a shell command (`!pip install numpy`) become the calls IPython writes for them. None when
+    anything else needs IPython (`x = !ls`, `obj?`, a continued line), or a replaced line was not
+    a statement of its own (inside a string or brackets): then IPython's transformer decides."""
+    lines = source.splitlines(keepends=True)
+    replaced: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.rstrip("\r\n")
+        found = _LINE_COMMAND.match(text)
+        if found is None or text.endswith("\\"):
+            continue
+        indent, mark, rest = found.group(1), found.group(2), (found.group(3) or "").strip()
+        if mark == "%":
+            name, _, arguments = rest.partition(" ")
+            if not name.isidentifier():
+                return None
+            call = f"get_ipython().run_line_magic({name!r}, {arguments.strip()!r})"
+        else:
+            call = f"get_ipython().system({rest!r})"
+        lines[number - 1] = indent + call + "\n"
+        replaced.append(number)
+    if not replaced:
+        return None
+    quick = "".join(lines)
+    try:
+        tree = ast.parse(quick)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statements = {node.lineno for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return quick if all(number in statements for number in replaced) else None
+
+
 def _neutralise(sources: list[str], seconds: float) -> list[str | None]:
     """IPython magics and !shell lines become calls on the sandbox's do-nothing get_ipython();
     a cell magic that runs its body gives its body. Valid Python is left untouched; a cell that
     does not parse goes through IPython's own transformer, in a child process limited to
     `seconds` for all the cells (None: the cell was not done in time)."""
     cells: list[str | None] = [_magic_body(source) for source in sources]
+    for index, source in enumerate(cells):
+        if source is not None and not _parses(source):
+            cells[index] = _quick(source) or source
     pending = [i for i, source in enumerate(cells) if source is not None and not _parses(source)]
     if not pending:
         return cells

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.load import load_submission, transform_cells
+from grader.load import _quick, load_submission, transform_cells
 from grader.messages import t
 from grader.pipeline import Assignment, budget_seconds, grade_path
 from grader.sandbox.client import Sandbox
@@ -116,3 +116,16 @@ def test_cell_magics_run_their_body_where_jupyter_does(magic: str, runs: bool, t
         assert lines[0] == ""  # the magic's line is blank: line numbers stay the notebook's
     else:
         assert lines[0].startswith("get_ipython().run_cell_magic(")  # a call that does nothing
+
+
+@pytest.mark.parametrize("cell", ["%matplotlib inline\nimport numpy as np", "!pip install numpy",
+                                  "def f():\n    !echo x\n    return 1", "%load_ext autoreload\nx = 1"])
+def test_whole_line_magics_are_written_as_ipython_writes_them_without_ipython(cell: str) -> None:
+    quick = _quick(cell)
+    assert quick is not None and quick.rstrip("\n") == transform_cells([cell], 30.0)[0].rstrip("\n")
+
+
+@pytest.mark.parametrize("cell", ["x = !ls", 's = """\n%not a magic\n"""\n!ls', "a = [1,\n!ls\n]", "np.mean?",
+                                  "!echo a \\\n  b"])
+def test_anything_else_is_left_to_ipython(cell: str) -> None:
+    assert _quick(cell) is None
