@@ -149,10 +149,13 @@ def _load_notebook(path: Path, text: str, transform_seconds: float = TRANSFORM_S
     sources = _neutralise([source for _, source in cells], transform_seconds)
     units: list[Unit] = []
     notes: list[str] = []
+    late = [label for (label, _), source in zip(cells, sources, strict=True) if source is None]
+    if late:
+        more = f" and {len(late) - 1} more cell(s)" if len(late) > 1 else ""
+        notes.append(f"{late[0]}{more}: the IPython syntax could not be transformed within "
+                     f"{transform_seconds:g} s; not run")
     for (label, _), source in zip(cells, sources, strict=True):
         if source is None:
-            notes.append(f"{label}: its IPython syntax could not be transformed within {transform_seconds:g} s; "
-                         "this cell was not run")
             continue
         try:
             ast.parse(source, filename=label)
