@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import SubmissionError
+from grader.sandbox.boundary import clean_text
 
 MAX_BYTES = 2 * 1024 * 1024
 TRANSFORM_SECONDS = 10.0  # IPython's transformation of a notebook's cells, all of them (see load_submission)
 TRANSFORM_MEMORY_MB = 512
+_SURROGATE = re.compile("[\ud800-\udfff]")
 KINDS = {".py": "python", ".ipynb": "notebook"}
 
 
@@ -99,7 +101,7 @@ def _syntax_message(label: str, error: SyntaxError) -> str:
     detail = f"{error.msg}"
     if error.text:
         detail += f": {error.text.strip()[:120]}"
-    return f"{where}: SyntaxError: {detail}"
+    return clean_text(f"{where}: SyntaxError: {detail}")  # the student's line, quoted: no terminal escapes
 
 
 def _load_python(path: Path, text: str) -> Submission:
@@ -115,10 +117,11 @@ def _load_python(path: Path, text: str) -> Submission:
 
 
 def _cell_source(cell: dict[str, object]) -> str:
+    """A cell's code as valid Unicode: a notebook's JSON may hold a lone surrogate (a "\\ud800"
+    escape), which no report could encode; it becomes U+FFFD, as on the reply channel."""
     source = cell.get("source", "")
-    if isinstance(source, list):
-        return "".join(str(s) for s in source)
-    return str(source)
+    text = "".join(str(s) for s in source) if isinstance(source, list) else str(source)
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _load_notebook(path: Path, text: str, transform_seconds: float = TRANSFORM_SECONDS) -> Submission:
