@@ -203,3 +203,16 @@ def _drain(sock: socket.socket) -> None:
             pass
     except OSError:
         pass
+
+
+@pytest.mark.parametrize("payload", [b'{"op": "session_end", "s": "\\uZZ"}', b'{"op": "loaded", "notes": null}',
+                                     b'{"op": "session_end", "status": "\\ud800"}', b"\xff\xfe", b"[" * 100])
+def test_the_end_of_a_part_survives_any_frame(payload: bytes) -> None:
+    """Session.end runs in _grade_part's finally: an exception there would lose the whole result."""
+    session, theirs = _session_answering(payload)
+    with theirs:
+        drain = threading.Thread(target=lambda: _drain(theirs), daemon=True)
+        drain.start()
+        session.end()
+    assert not session.open
+    session._sock.close()
