@@ -30,9 +30,9 @@ from .conftest import FIXTURES, ROOT, SPEC_PATH
 ATTACKS = ROOT / "tests" / "attacks"
 
 # gradient_descent answers NaN and -inf: the trajectory's table of checkpoints holds them
+GRADIENT = "def gradient_descent(w0, w1, X, y):"
 NON_FINITE = (FIXTURES / "pass__reference.py").read_text(encoding="utf-8").replace(
-    "def gradient_descent(w0, w1, X, y):", "def gradient_descent(w0, w1, X, y):\n    return np.array([np.nan, -np.inf])\n",
-    1)
+    GRADIENT, GRADIENT + "\n    return np.array([np.nan, -np.inf])\n", 1)
 
 
 def strict_loads(text: str) -> Any:
