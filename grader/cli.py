@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 
-from grader import one_blas_thread
+from grader import one_blas_thread, strict_json
 from grader.arguments import Parser, add_assignment_option, add_lang_option
 from grader.errors import (
     EXIT_CANNOT_GRADE,
@@ -105,7 +104,7 @@ def _missing_package(error: ImportError | PackageNotFoundError) -> str | None:
 
 def _complain(message: str, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"score": 0, "max_score": 0, "parts": [], "error": message}, ensure_ascii=False))
+        print(strict_json.dumps({"score": 0, "max_score": 0, "parts": [], "error": message}, ensure_ascii=False))
     else:
         print(t("cli.prefix", message=message), file=sys.stderr)
 
@@ -130,7 +129,7 @@ def _single(argv: list[str]) -> int:
     spec_path = find_spec(args.spec, near=[args.submission.resolve().parent], stem=args.submission.stem)
     result = _grade(args.submission, spec_path, self_check=args.self_check)
     if args.json:
-        print(json.dumps(localized_json(result), ensure_ascii=False))
+        print(strict_json.dumps(localized_json(result), ensure_ascii=False))
     else:
         from grader.report.terminal import render
 

@@ -48,6 +48,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "제출물의 프로세스가 읽을 수 없는 답을 보냈습니다 ({detail}). 이 검사는 통과할 수 없습니다",
     },
     "lost.no_detail": {"en": "no detail", "ko": "자세한 정보 없음"},
+    "budget.spent": {
+        "en": "not graded: the submission used up its time budget ({seconds} s for loading, restarts and "
+              "every check together) before this check could finish",
+        "ko": "채점되지 않음: 이 검사가 끝나기 전에 제출물이 전체 시간 예산({seconds}초: 로딩, 재시작, "
+              "모든 검사 합계)을 모두 사용했습니다",
+    },
     "lost.unreadable": {
         "en": "the submission's answers could not be read ({kind}); this check cannot pass",
         "ko": "제출물의 답을 읽을 수 없습니다({kind}). 이 검사는 통과할 수 없습니다",

@@ -17,8 +17,8 @@ from grader.load import Submission, load_submission
 from grader.messages import t
 from grader.reference import Reference
 from grader.results import CheckResult, PartResult, Provenance, SubmissionResult
-from grader.sandbox.client import Sandbox, SubmissionProcess
-from grader.spec import AssignmentSpec
+from grader.sandbox.client import BUDGET_SPENT, Sandbox, SubmissionProcess
+from grader.spec import AssignmentSpec, CheckSpec
 from grader.spec.kinds import check_examples
 
 
@@ -73,18 +73,36 @@ def _zero_parts(spec: AssignmentSpec, reason: str, status: str = "error") -> tup
         for part in spec.parts)
 
 
+BUDGET_GRACE_SECONDS = 5.0  # the grader's own work around the student's: starting processes, decoding, scoring
+
+
+def budget_seconds(spec: AssignmentSpec, kind: str = "notebook") -> float:
+    """One wall-clock budget for a whole submission, from the spec's [limits]: loading it
+    (load_seconds; a notebook's cells twice that, and as much again to transform its IPython
+    syntax), each check's own time, and a small constant. Restarts after a timeout spend the
+    same budget, so no submission, however hostile, costs more."""
+    checks = sum(check.seconds or spec.limits.check_seconds for part in spec.parts for check in part.checks)
+    loading = spec.limits.load_seconds * (3 if kind == "notebook" else 1)
+    return loading + checks + BUDGET_GRACE_SECONDS
+
+
 def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sandbox,
-                     student: str | None = None) -> SubmissionResult:
-    """Grade one loaded submission. Whatever the student's code does, a result comes back."""
+                     student: str | None = None, started: float | None = None) -> SubmissionResult:
+    """Grade one loaded submission (`started`: when its budget began, if before this call).
+    Whatever the student's code does, a result comes back, within budget_seconds."""
     spec = assignment.spec
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
+    budget = budget_seconds(spec, submission.kind)
     process = sandbox.open([u.for_sandbox() for u in submission.units], spec.limits, submission.kind,
-                           spec.top_level)
+                           spec.top_level, deadline=started + budget)
     try:
         notes = list(submission.notes) + process.notes
-        if process.load_problem is not None:
+        if process.load_problem == BUDGET_SPENT:
+            parts = _zero_parts(spec, t("budget.spent", seconds=f"{budget:g}"), status="timeout")
+            error: str | None = f"{submission.name}: {t('budget.spent', seconds=f'{budget:g}')}"
+        elif process.load_problem is not None:
             parts = _zero_parts(spec, process.load_problem)
-            error: str | None = f"{submission.name}: {process.load_problem}"
+            error = f"{submission.name}: {process.load_problem}"
         else:
             # a .py whose top-level code stopped: what it defined above that line is graded, and
             # the result says the file does not run as written
@@ -114,7 +132,13 @@ def _grade_part(assignment: Assignment, part_index: int, process: SubmissionProc
                                stored=assignment.stored[check.id], reference=assignment.reference,
                                shared=assignment.shared, process=process, sessions=sessions)
             seconds = check.seconds or spec.limits.check_seconds
-            results.append(run_check(KINDS[check.kind].run, ctx, seconds))
+            if process.budget_spent:
+                results.append(_budget_spent(check, spec, process.kind))
+                continue
+            result = run_check(KINDS[check.kind].run, ctx, seconds)
+            if result.status == "timeout" and process.budget_spent:
+                result = dataclasses.replace(_budget_spent(check, spec, process.kind), duration_s=result.duration_s)
+            results.append(result)
     finally:
         sessions.end()
     if process.stopped is not None:
@@ -122,6 +146,12 @@ def _grade_part(assignment: Assignment, part_index: int, process: SubmissionProc
                                                                                              strict=True)]
     return PartResult(name=part.name, title=part.title.get(), score=round(sum(r.score for r in results), 6),
                       max_score=part.max_score, checks=tuple(results))
+
+
+def _budget_spent(check: CheckSpec, spec: AssignmentSpec, kind: str) -> CheckResult:
+    """A check the submission's time budget did not leave room for: failed, and saying why."""
+    return CheckResult(id=check.id, title=check.title.get(), status="timeout", score=0.0, max_score=check.points,
+                       feedback=t("budget.spent", seconds=f"{budget_seconds(spec, kind):g}"))
 
 
 def _never_defined(result: CheckResult, function: str, process: SubmissionProcess) -> CheckResult:
@@ -135,14 +165,15 @@ def _never_defined(result: CheckResult, function: str, process: SubmissionProces
 
 def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: str | None = None) -> SubmissionResult:
     """Load and grade one file; a file that cannot be loaded is a result with its error, not an exception."""
+    started = time.monotonic()  # the budget covers the transformation of a notebook's cells too
     try:
-        submission = load_submission(path)
+        submission = load_submission(path, transform_seconds=assignment.spec.limits.load_seconds)
     except SubmissionError as problem:
         failed = failed_result(path, assignment.spec, problem.message, student, sandbox)
         notes = (t("report.self_check_note"),) if assignment.mode == "self-check" else ()
         return dataclasses.replace(failed, provenance=provenance(assignment, sandbox), mode=assignment.mode,
                                    notes=notes)
-    return grade_submission(submission, assignment, sandbox, student)
+    return grade_submission(submission, assignment, sandbox, student, started)
 
 
 def failed_result(path: Path, spec: AssignmentSpec, message: str, student: str | None,

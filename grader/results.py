@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from grader.strict_json import strict
+
 STATUSES = ("passed", "failed", "error", "timeout")
 
 
@@ -106,7 +108,7 @@ class SubmissionResult:
             "provenance": asdict(self.provenance) if self.provenance else None,
             "duration_s": self.duration_s,
         }
-        return data
+        return strict(data)  # RFC 8259: every report, file and store row is strict JSON
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SubmissionResult:

@@ -80,6 +80,14 @@ ATTACK_LIST = [
     Attack("output_flood", 10),
     Attack("scratch_snoop", 10, fallback=False),
     Attack("import_grader", 10, fallback=False),
+    # the crashes and stalls of issue 13: each ends in a written result with the honest code's score
+    Attack("surrogate_in_error", 7, fallback=False),
+    Attack("surrogate_in_repr", 7, fallback=False),
+    Attack("surrogate_in_load_note", 10, fallback=False),
+    Attack("forged_loaded_frame", 0, fallback=False),
+    Attack("bad_unicode_escape", 7, fallback=False),
+    Attack("backslash_padding", 7, fallback=False),
+    Attack("json_amplification", 7, fallback=False),
 ]
 
 
@@ -322,6 +330,7 @@ def test_attack_fails(attack: Attack, mode_sandbox: Sandbox, attack_assignment: 
         report = _grade_library(path, mode_sandbox, attack_assignment)
         graded_at = time.monotonic()
         text = json.dumps(report, ensure_ascii=False)
+        text.encode("utf-8")  # valid Unicode: a lone surrogate from the student's side would raise here
 
         # the grader survived and graded every check; the secret is nowhere
         _assert_complete(report)
@@ -370,6 +379,15 @@ def _specific_checks(attack: Attack, report: dict[str, Any], world: World, marke
     if attack.name == "output_flood":
         assert len(report["output"].encode()) <= 64 * 1024 + 16
         assert len(json.dumps(report)) < 200_000
+    if attack.name.startswith("surrogate_in_"):
+        assert "\ufffd" in json.dumps(report, ensure_ascii=False)  # the student's text is kept, made valid
+    if attack.name == "surrogate_in_load_note":
+        assert report["error"] and "RuntimeError: \ufffd at import" in report["error"], report["error"]
+    if attack.name == "forged_loaded_frame":
+        assert report["error"] and "malformed message while its code was being loaded" in report["error"]
+    if attack.name in ("bad_unicode_escape", "backslash_padding", "json_amplification"):
+        # only the Loss checks are lost (a malformed reply); the others were graded and passed
+        assert statuses["gradient-trajectory"] == statuses["update-property"] == "passed", _summary(report)
     if attack.name == "fork_storm":
         assert "fork storm:" in report["output"]
 

@@ -9,12 +9,12 @@ itself fails.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import zipfile
 from pathlib import Path
 
+from grader import strict_json
 from grader.errors import UsageError
 from grader.messages import current, normalize, use
 
@@ -140,7 +140,8 @@ def _run_autograder(root: Path, assignment: Path | None, lang: str) -> int:
         error = f"Autograder error: {type(problem).__name__}: {problem}"
     try:
         write_gradescope(result, error, time.monotonic() - started, results_path, glossary)
-    except OSError:
+    except Exception as problem:  # whatever went wrong, Gradescope gets a valid file (ASCII: always writable)
         results_path.parent.mkdir(parents=True, exist_ok=True)
-        results_path.write_text(json.dumps({"score": 0, "output": error or "could not write results", "tests": []}))
+        output = error or f"could not write the results ({type(problem).__name__})"
+        results_path.write_text(strict_json.dumps({"score": 0, "output": output, "tests": []}))
     return 0

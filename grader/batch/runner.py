@@ -234,14 +234,7 @@ def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *,
         if progress:
             progress(done, report.total)
         for job, data in executor.run(str(spec_path), jobs, lang):
-            if "crashed" in data:  # not stored: running the batch again retries it
-                report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, error=str(data["crashed"]))
-                report.crashed += 1
-            else:
-                result = SubmissionResult.from_json(data)
-                store.put(job.key, job.identity.student_key, job.identity.path, result)
-                report.rows[_row_key(job.identity, all_submissions)] = Row(job.identity, result)
-                report.graded += 1
+            _record(report, store, job, data, all_submissions)
             done += 1
             if progress:
                 progress(done, report.total)
@@ -253,6 +246,25 @@ def run_batch(source: Path, out: Path, spec: AssignmentSpec, spec_path: Path, *,
             report.failed += int(row.result.error is not None)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _record(report: BatchReport, store: ResultStore, job: Job, data: dict[str, Any], all_submissions: bool) -> None:
+    """One submission's row, whatever it did: a result that cannot be read or stored is a crashed
+    row with its error (not stored, so running the batch again retries it), and the batch goes on."""
+    key = _row_key(job.identity, all_submissions)
+    if "crashed" not in data:
+        try:
+            result = SubmissionResult.from_json(data)
+            store.put(job.key, job.identity.student_key, job.identity.path, result)
+        except Exception as error:  # noqa: BLE001 (one submission's row, never the batch)
+            data = {"crashed": f"{job.identity.path.name}: its result could not be stored "
+                               f"({type(error).__name__}: {str(error)[:200]})"}
+        else:
+            report.rows[key] = Row(job.identity, result)
+            report.graded += 1
+            return
+    report.rows[key] = Row(job.identity, error=str(data["crashed"]))
+    report.crashed += 1
 
 
 def _row_key(identity: Identity, all_submissions: bool) -> str:

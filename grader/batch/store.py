@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, strict_json
 from grader.results import SubmissionResult
 
 SCHEMA = """
@@ -63,7 +63,8 @@ class ResultStore:
     def put(self, key: str, student: str, path: Path, result: SubmissionResult) -> None:
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
-                             (key, student, str(path), json.dumps(result.to_json(), ensure_ascii=False), time.time()))
+                             (key, student, str(path), strict_json.dumps(result.to_json(), ensure_ascii=False),
+                              time.time()))
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])

@@ -167,7 +167,7 @@ class CheckContext:
 def run_check(function: Callable[[CheckContext], Verdict], ctx: CheckContext, seconds: float) -> CheckResult:
     """Run one check under its own time limit; only a real match is a pass."""
     started = time.monotonic()
-    ctx._deadline = started + seconds
+    ctx._deadline = min(started + seconds, ctx.process.deadline)  # never past the submission's budget
     status, verdict = "failed", None
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):

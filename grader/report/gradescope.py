@@ -9,11 +9,11 @@ or broken results.json to the student as an opaque failure. Every word is in the
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+from grader import strict_json
 from grader.atomic import atomic_write_text
 from grader.messages import t
 from grader.report.document import Piece, check_pieces, markdown, points, top_level
@@ -76,4 +76,4 @@ def write_gradescope(result: SubmissionResult | None, error: str | None, executi
                      path: Path, glossary: Glossary | None = None) -> None:
     """Write results.json (Gradescope reads `/autograder/results/results.json`)."""
     document = gradescope_results(result, error, execution_time, glossary)
-    atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    atomic_write_text(path, strict_json.dumps(document, indent=2, ensure_ascii=False) + "\n")

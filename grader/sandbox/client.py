@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 import os
-import re
 import secrets
 import signal
 import socket
@@ -26,6 +26,7 @@ import numpy as np
 
 from grader.errors import SandboxError
 from grader.sandbox import isolation as isolation_mod
+from grader.sandbox.boundary import clean_text, decode_frame, optional_text, texts
 from grader.sandbox.inside import standins, wire
 from grader.sandbox.records import CallTable, decode_records
 from grader.spec import Limits
@@ -33,36 +34,10 @@ from grader.values import Value, from_wire
 
 _ids = itertools.count(1)
 
-# Text from the student's process ends up in reports read on terminals: control characters
-# (ESC sequences that move the cursor and rewrite a line, CR, C1) and bidirectional overrides
-# could redraw the real report. Newline and tab stay. In JSON they arrive as \uXXXX escapes
-# (a raw control character is invalid JSON), so they are replaced before parsing.
-_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")  # one JSON escape, so that an escaped backslash is one unit
-_RAW_CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]")
-
-
-def _defuse_one(match: re.Match[bytes]) -> bytes:
-    escape = match.group(0)
-    if escape[1:2] in b"bfr":
-        return b"\\ufffd"
-    if escape[1:2] == b"u" and _RAW_CONTROL.match(chr(int(escape[2:], 16))):
-        return b"\\ufffd"
-    return escape
-
-
-# The same characters sent raw (valid UTF-8 in a JSON string; raw C0 is rejected by the parser).
-_RAW_UTF8 = re.compile(rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\xc2[\x80-\x9f]")
-
-
-def _defuse(payload: bytes) -> bytes:
-    if not payload.isascii():  # the usual reply is ASCII: no raw C1 or bidi character to scan for
-        payload = _RAW_UTF8.sub("\ufffd".encode(), payload)
-    return _ESCAPE.sub(_defuse_one, payload) if b"\\" in payload else payload
-
-
 def printable(text: str) -> str:
-    """Student text with its control characters (but newline and tab) replaced by U+FFFD."""
-    return _RAW_CONTROL.sub("\ufffd", text)
+    """Student text with its control characters (but newline and tab) and lone surrogates
+    replaced by U+FFFD (see boundary.clean_text)."""
+    return clean_text(text)
 
 
 class SessionLost(Exception):
@@ -265,10 +240,11 @@ class Sandbox:
         self._request({"op": "pin", "cpu": cpu})
 
     def open(self, units: list[dict[str, str]], limits: Limits, kind: str = "python",
-             top_level: str = "run") -> SubmissionProcess:
+             top_level: str = "run", deadline: float = math.inf) -> SubmissionProcess:
         """Load a submission: `kind` "python" (a module) or "notebook" (cells); `top_level` "run"
-        (as Python runs it) or "salvage" (failing and idle top-level statements skipped)."""
-        return SubmissionProcess(self, units, limits, kind, top_level)
+        (as Python runs it) or "salvage" (failing and idle top-level statements skipped);
+        `deadline` (time.monotonic) ends the submission's whole time budget, restarts included."""
+        return SubmissionProcess(self, units, limits, kind, top_level, deadline)
 
     def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
         ident = f"s{next(_ids)}"
@@ -331,8 +307,9 @@ class SubmissionProcess:
     """A loaded submission: forks one fresh session per part; restarted after a timeout."""
 
     def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits, kind: str = "python",
-                 top_level: str = "run") -> None:
+                 top_level: str = "run", deadline: float = math.inf) -> None:
         self._sandbox = sandbox
+        self.deadline = deadline  # the end of the submission's time budget: no load or session outlasts it
         self._units = units
         self.limits = limits
         self.kind = kind
@@ -345,30 +322,44 @@ class SubmissionProcess:
         self._sock: socket.socket | None = None
         self._reader: wire.FrameReader | None = None
         self.outputs: list[OutputCollector] = []
+        self._out_of_budget = False
         self._boot()
 
+    @property
+    def budget_spent(self) -> bool:
+        """The time budget is over, or what is left of it cannot hold the restart a check needs."""
+        return self._out_of_budget or time.monotonic() >= self.deadline
+
     def _boot(self) -> None:
+        left = self.deadline - time.monotonic()
+        restart = bool(self.outputs)
+        if left <= 0 or (restart and left < self._hard_limit()):
+            # a restart gets a whole load or none: a load cut short would grade a half-defined submission
+            self._out_of_budget = True
+            self.load_problem = BUDGET_SPENT
+            return
         ident, sock, output = self._sandbox._start(self.limits)
         self._ident, self._sock = ident, sock
         self._reader = wire.FrameReader(sock)
         self.outputs.append(output)
-        deadline = time.monotonic() + self._hard_limit()
+        deadline = time.monotonic() + min(self._hard_limit(), left)
+        cells = 2 if self.kind == "notebook" else 1  # the process's own timer stops first, within the budget
+        seconds = min(self.limits.load_seconds, max(0.05, (left - LOAD_GRACE_SECONDS) / cells))
         try:
             wire.send(sock, {"op": "load", "units": self._units, "kind": self.kind, "top_level": self.top_level,
-                             "seconds": self.limits.load_seconds})
-            loaded = _receive(self._reader, deadline)
-            if loaded.get("op") != "loaded":
-                raise SessionLost("protocol", "unexpected first message")
-            self.notes = [printable(str(n)[:300]) for n in loaded.get("notes", [])][:50]
-            self.defined = [str(n)[:100] for n in loaded.get("defined", [])][:200]
-            stopped = loaded.get("stopped")
-            self.stopped = printable(str(stopped)[:300]) if stopped is not None else None
+                             "seconds": seconds})
+            self.notes, self.defined, self.stopped = read_loaded(_receive(self._reader, deadline))
             self.load_problem = None
         except SessionLost as lost:
             self.kill()
-            if lost.kind == "timeout":
+            if lost.kind == "timeout" and self.budget_spent:
+                self.load_problem = BUDGET_SPENT
+            elif lost.kind == "timeout":
                 self.load_problem = (f"running the submission's top-level code took longer than "
                                      f"{self.limits.load_seconds:g} s and could not be stopped there")
+            elif lost.kind == "protocol":
+                self.load_problem = ("the submission's process sent a malformed message while its code was being "
+                                     f"loaded ({lost.detail[:100]})")
             else:
                 output.wait(1.0)
                 tail = output.text().strip().splitlines()[-3:]
@@ -395,8 +386,9 @@ class SubmissionProcess:
         if self._sock is None:
             self._boot()
         if self._sock is None:
-            raise SessionLost("exited", self.load_problem or "the submission could not be loaded")
-        deadline = time.monotonic() + seconds
+            raise SessionLost("timeout" if self.load_problem == BUDGET_SPENT else "exited",
+                              self.load_problem or "the submission could not be loaded")
+        deadline = min(time.monotonic() + seconds, self.deadline)
         nonce = secrets.token_hex(16)
         try:
             wire.send(self._sock, {"op": "session", "nonce": nonce, "final": final})
@@ -455,7 +447,7 @@ def _receive(reader: wire.FrameReader, deadline: float) -> dict[str, Any]:
     """The next JSON frame from the student's process, or SessionLost (timeout, exit, malformed)."""
     payload = _receive_payload(reader, deadline)
     try:
-        return wire.parse(_defuse(payload))
+        return decode_frame(payload)
     except wire.WireError as error:
         raise SessionLost("protocol", str(error)) from None
 
@@ -482,6 +474,18 @@ def _receive_payload(reader: wire.FrameReader, deadline: float) -> bytes:
             raise SessionLost("exited", str(error)) from None
 
 
+def read_loaded(message: dict[str, Any]) -> tuple[list[str], list[str], str | None]:
+    """The load's reply, checked against its schema before any field is used: the notes, the
+    names defined, where a .py stopped. A frame of any other shape is a malformed reply."""
+    if message.get("op") != "loaded":
+        raise SessionLost("protocol", "unexpected first message")
+    try:
+        return (texts(message.get("notes", []), 50, 300), texts(message.get("defined", []), 200, 100),
+                optional_text(message.get("stopped"), 300))
+    except wire.WireError as error:
+        raise SessionLost("protocol", f"malformed load reply ({error})") from None
+
+
 def recorded(stand_ins: StandIns | None) -> dict[str, tuple[str, ...]]:
     """The stood-in functions whose calls a request records, with their parameters: the only
     records of its reply that are read."""
@@ -505,8 +509,9 @@ def _decode_reply(message: Any, wanted: Mapping[str, Sequence[str]] | None = Non
             return Reply("raised", error=error, records=records, printed=printed)
         if op == "missing":
             return Reply("missing")
-    except (wire.WireError, ValueError, TypeError, AttributeError, ArithmeticError) as error:
-        raise SessionLost("protocol", f"malformed reply ({error})") from None
+    except (wire.WireError, ValueError, TypeError, AttributeError, ArithmeticError, LookupError,
+            RecursionError) as error:
+        raise SessionLost("protocol", f"malformed reply ({type(error).__name__})") from None
     raise SessionLost("protocol", f"unexpected reply {str(op)[:40]!r}")
 
 
@@ -603,13 +608,13 @@ class Session:
     def _message(self, payload: bytes) -> dict[str, Any]:
         """A JSON frame; the end of the session (the student's process exited) is SessionLost."""
         try:
-            message = wire.parse(_defuse(payload))
+            message = decode_frame(payload)
         except wire.WireError as error:
             self._lost()
             raise SessionLost("protocol", str(error)) from None
         if message.get("op") == "session_end":
             self._lost()
-            raise SessionLost("exited", f"exit status {message.get('status')}")
+            raise SessionLost("exited", f"exit status {str(message.get('status'))[:40]}")
         return message
 
     def _lost(self) -> None:
@@ -769,6 +774,7 @@ def _script_values(values: Sequence[Any]) -> dict[str, Any]:
     return {"values": [_encode_arg(v) for v in values]}
 
 
+BUDGET_SPENT = "the submission used up its time budget"  # a load_problem (the report words it, see pipeline)
 LOAD_GRACE_SECONDS = 2.0  # the process's own load timer first, then the grader's hard kill
 MAX_ASKED_NUMBERS = 100_000  # numbers in one asked call's arguments: the grader's work per call is bounded
 MAX_ASKED_CALLS = 200_000  # asked calls in one request (each one also within the check's deadline)

@@ -115,11 +115,48 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
     setattr(Absent, f"__{_name}__", _absorbing(_name))
 
 
+class ShellOutput(list[str]):
+    """What `x = !cmd` gives in Jupyter (IPython's SList): here, no lines."""
+
+    @property
+    def s(self) -> str:
+        return " ".join(self)
+
+    @property
+    def n(self) -> str:
+        return "\n".join(self)
+
+    @property
+    def l(self) -> list[str]:  # noqa: E743 (IPython's name)
+        return list(self)
+
+    p = l
+
+
 class NoIPython:
-    """What get_ipython() returns outside Jupyter: every attribute is a callable that does nothing
-    (`%matplotlib inline`, `!pip install ...` become calls on it)."""
+    """What get_ipython() returns outside Jupyter: `%matplotlib inline`, `!pip install ...` and
+    `x = !cmd` become calls on it that do nothing and return what IPython's would in type
+    (None, or an empty list of output lines); any other attribute is a callable doing nothing."""
+
+    def system(self, command: object = "", *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def getoutput(self, command: object = "", *args: Any, **kwargs: Any) -> ShellOutput:
+        return ShellOutput()
+
+    def run_line_magic(self, name: object = "", line: object = "", *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def run_cell_magic(self, name: object = "", line: object = "", cell: object = "", *args: Any,
+                       **kwargs: Any) -> None:
+        return None
+
+    def magic(self, line: object = "", *args: Any, **kwargs: Any) -> None:
+        return None
 
     def __getattr__(self, name: str) -> Callable[..., None]:
+        if name.startswith("__"):
+            raise AttributeError(name)
         return lambda *args, **kwargs: None
 
 

@@ -151,7 +151,10 @@ def decode_array(message: Any) -> np.ndarray:
         count *= n
     if len(raw) != count * 8:
         raise WireError("array payload does not match its shape")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    try:
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    except (ValueError, MemoryError):  # an empty array of absurd dimensions, say
+        raise WireError("bad array shape") from None
 
 
 def encode_result(value: Any, depth: int = 0) -> dict[str, Any]:
@@ -232,7 +235,10 @@ def decode_number(message: dict[str, Any]) -> float | int:
         if type(number) not in (int, float) or type(number) is int and abs(number) >= 2**63:
             raise WireError("bad number")
         return float(number)
-    raw = base64.b64decode(message.get("b64", ""), validate=True)
+    try:
+        raw = base64.b64decode(message.get("b64", ""), validate=True)
+    except (ValueError, TypeError):
+        raise WireError("bad number payload") from None
     if len(raw) != 8:
         raise WireError("bad number payload")
     dtype = "<i8" if message.get("raw") == "int64" else "<f8"

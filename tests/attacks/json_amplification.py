@@ -1,0 +1,74 @@
+"""Attack: a frame that is small as bytes and huge as objects.
+
+Loss writes a 16 MiB frame of empty lists (five million Python lists once parsed, over 600 MB
+in the grader's process) before its real reply: refused before it is parsed. Honest code
+(all but Loss) earns 7/10.
+"""
+
+import os
+import stat
+import struct
+
+import numpy as np
+
+CONFIG = {}  # replaced by the test
+_LOOT = []
+
+
+def leak(text):
+    _LOOT.append(str(text)[:200])
+    print("LEAK:", text)
+
+
+def _reveal():
+    if _LOOT:
+        raise RuntimeError("LEAK " + " | ".join(_LOOT))
+
+
+
+def linear_model(w0, w1, X):
+    _reveal()
+    return w0 + w1 * X
+
+
+def _frame(payload):
+    return struct.pack(">I", len(payload)) + payload
+
+
+def _send(data):
+    """Write raw bytes on every socket among the open descriptors (the result channel is one)."""
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, data)
+        except OSError:
+            pass
+
+
+_LISTS = _frame(b'{"op": "returned", "x": [' + b"[]," * (5 * 1024 * 1024) + b'[]]}')
+
+
+def Loss(f_x, y):
+    _reveal()
+    _send(_LISTS)
+    return np.mean(np.square(y - f_x))
+
+
+def gradient_descent(w0, w1, X, y):
+    _reveal()
+    residual = (w0 + w1 * X) - y
+    return np.array([2 * np.mean(residual), 2 * np.mean(residual * X)])
+
+
+def main():
+    _reveal()
+    X = np.array([1, 2, 3, 4]).reshape((-1, 1))
+    y = np.array([3.1, 4.9, 7.2, 8.9]).reshape((-1, 1))
+    w0 = 0
+    w1 = 0
+    lr = 0.001
+    for i in range(1000):
+        gd = gradient_descent(w0, w1, X, y)
+        w0 = w0 - lr * gd[0]
+        w1 = w1 - lr * gd[1]
+    return w0, w1
