@@ -133,8 +133,8 @@ class _OneUnreadable:
     def close(self) -> None:
         self.pool.close()
 
-    def run(self, spec_path: str, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
-        for index, (job, data) in enumerate(self.pool.run(spec_path, jobs)):
+    def run(self, spec_path: str, jobs: list[Job], lang: str = "en") -> Iterator[tuple[Job, dict[str, Any]]]:
+        for index, (job, data) in enumerate(self.pool.run(spec_path, jobs, lang)):
             yield job, ({"score": "?", "parts": 3} if index == 0 else data)
 
 
