@@ -159,10 +159,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "많은 서로 다른 배열을 넘겼습니다). 주어진 코드는 그렇게 하지 않습니다",
     },
     "driver.argument_other": {
-        "en": "at call {call} of {function}, it was called with {param} = {other} (the value the given code passes "
-              "as {other}); the given code passes {param} = {expected}",
-        "ko": "{function}의 {call}번째 호출에서 {param} = {other}(으)로 호출했습니다 (주어진 코드가 {other}(으)로 "
-              "넘기는 값). 주어진 코드대로라면 {param} = {expected}입니다",
+        "en": "at call {call} of {function}, {param} = {other} (the value the given code passes as {other}); the "
+              "given code passes {param} = {expected}",
+        "ko": "{function}의 {call}번째 호출에서 {param} = {other}입니다 (주어진 코드가 {other}(으)로 넘기는 값). "
+              "주어진 코드대로라면 {param} = {expected}입니다",
     },
     "driver.never_called": {
         "en": "{driver}() never called {function} (it must use {function}(...) as the given code does); with the "

@@ -123,7 +123,7 @@ def test_the_same_calls_in_another_form_are_the_same_calls() -> None:
     (returns_in_the_loop, "main() called gradient_descent once; with the given code it calls it 50 times"),
     (never_calls, "main() never called gradient_descent (it must use gradient_descent(...) as the given code "
                   "does); with the given code it calls it 50 times"),
-    (wrong_data, "at call 1 of gradient_descent, it was called with y = X (the value the given code passes as X)"),
+    (wrong_data, "at call 1 of gradient_descent, y = X (the value the given code passes as X)"),
     (float32_weights, "float32"),
     (float32_data, "at call 1 of gradient_descent, y = an array of shape (4, 1) and dtype float32"),
     (changes_its_data, "changed the array it passes gradient_descent as X in place"),
@@ -159,6 +159,9 @@ def test_printed_numbers_are_compared_with_a_tolerance() -> None:
     assert compare_printed("0번째 loss : 1.0000000001\nw 2\n", "0번째 loss : 1.0\nw 2\n", 1e-7) is None
     assert compare_printed("loss : 1.5\n", "loss : 1.0\n", 1e-7) == (1, "loss : 1.5", "loss : 1.0")
     assert compare_printed("a 1\n", "a 1\nb 2\n", 1e-7) == (2, "", "b 2")
+    # a debugging print of the student's own in between is allowed; a stale value is not
+    assert compare_printed("w 1 2\ndebug 7\nw 3 4\n", "w 1 2\nw 3 4\n", 1e-7) is None
+    assert compare_printed("w 1 0\nw 3 4\n", "w 1 2\nw 3 4\n", 1e-7) == (1, "w 1 0", "w 1 2")
 
 
 # ------------------------------------------------------------------ naming a mistake

@@ -18,11 +18,11 @@ from .outcomes import part_of
 # fixture -> (part, words its first failing check's feedback must hold, in English)
 WORDS: dict[str, tuple[str, str]] = {
     "fail-update__gradient_called_with_x_as_y.py":
-        ("update", "at call 1 of gradient_descent, it was called with y = X (the value the given code passes as X)"),
+        ("update", "at call 1 of gradient_descent, y = X (the value the given code passes as X)"),
     "fail-update__notebook_gradient_called_with_x_as_y.ipynb":
-        ("update", "it was called with y = X"),
-    "fail-update__gradient_called_with_x_and_y_swapped.py": ("update", "it was called with X = y"),
-    "fail-update__gradient_called_with_y_twice.py": ("update", "it was called with X = y"),
+        ("update", "gradient_descent, y = X (the value"),
+    "fail-update__gradient_called_with_x_and_y_swapped.py": ("update", "gradient_descent, X = y (the value"),
+    "fail-update__gradient_called_with_y_twice.py": ("update", "gradient_descent, X = y (the value"),
     "fail-update__gradient_called_with_prediction_as_y.py": ("update", "at call 1 of gradient_descent, y = "),
     "fail-update__x_reshaped_to_a_row.py": ("update", "X = an array of shape (1, 4)"),
     "fail-update__y_flattened.py": ("update", "y = an array of shape (4,)"),

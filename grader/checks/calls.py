@@ -199,15 +199,26 @@ def fingerprint(tables: Mapping[str, CallTable | None], compared: Sequence[str],
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)")
 
 
+def _numbers_of_line(line: str) -> np.ndarray:
+    return np.array([float(v) for v in _NUMBER.findall(line)], dtype=np.float64)
+
+
 def compare_printed(got: str, expected: str, rtol: float) -> tuple[int, str, str] | None:
-    """The first printed line whose numbers differ from the reference's: (line, got, expected)."""
+    """The first of the reference's printed lines that the student's output does not show, in
+    order, with the same numbers: (its line number, the student's line in its place, the line).
+    Lines of the student's own (a debugging print) in between are allowed."""
     mine = [line for line in got.splitlines() if line.strip()]
     theirs = [line for line in expected.splitlines() if line.strip()]
-    for index in range(max(len(mine), len(theirs))):
-        a = mine[index] if index < len(mine) else ""
-        b = theirs[index] if index < len(theirs) else ""
-        x = np.array([float(v) for v in _NUMBER.findall(a)], dtype=np.float64)
-        y = np.array([float(v) for v in _NUMBER.findall(b)], dtype=np.float64)
-        if x.shape != y.shape or not close(x, y, rtol):
-            return index + 1, a.strip(), b.strip()
+    position = 0
+    for index, line in enumerate(theirs):
+        wanted = _numbers_of_line(line)
+        start = position
+        while position < len(mine):
+            found = _numbers_of_line(mine[position])
+            position += 1
+            if found.shape == wanted.shape and close(found, wanted, rtol):
+                break
+        else:
+            shown = mine[start].strip() if start < len(mine) else ""
+            return index + 1, shown, line.strip()
     return None
