@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("grader.authoring.commands", "store what grading derives from the reference (or --check it)"),
     "new": ("grader.authoring.commands", "scaffold a working exercise: spec, stubs, reference, examples"),
     "assign": ("grader.authoring.commands", "write the student stubs (.py, .ipynb) from a marked reference"),
+    "mutants": ("grader.authoring.mutants", "grade small changes of the reference: do the checks catch them?"),
 }
 DEPENDENCIES = ("numpy", "hypothesis", "nbformat", "IPython", "tomli_w", "tqdm")
 

@@ -55,8 +55,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "모든 검사 합계)을 모두 사용했습니다",
     },
     "lost.unreadable": {
-        "en": "the submission's answers could not be read ({kind}); this check cannot pass",
-        "ko": "제출물의 답을 읽을 수 없습니다({kind}). 이 검사는 통과할 수 없습니다",
+        "en": "the grader could not read what your code gave back in this check ({kind}); this check cannot pass",
+        "ko": "이 검사에서 코드가 돌려준 결과를 채점기가 읽을 수 없습니다({kind}). 이 검사는 통과할 수 없습니다",
     },
     "value.returned_expected": {
         "en": "returned {got}; expected {expected}",
@@ -164,15 +164,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "{driver}()이(가) 실행 중에 {function}에 {param}(으)로 넘기는 배열을 제자리에서 바꿨습니다 (또는 너무 "
               "많은 서로 다른 배열을 넘겼습니다). 주어진 코드는 그렇게 하지 않습니다",
     },
+    "driver.argument_other": {
+        "en": "at call {call} of {function}, {param} = {other} (the value the given code passes as {other}); the "
+              "given code passes {param} = {expected}",
+        "ko": "{function}의 {call}번째 호출에서 {param} = {other}입니다 (주어진 코드가 {other}(으)로 넘기는 값). "
+              "주어진 코드대로라면 {param} = {expected}입니다",
+    },
     "driver.never_called": {
-        "en": "{driver}() never called {function}; with the given code it calls it {expected} times",
-        "ko": "{driver}()이(가) {function}을(를) 한 번도 호출하지 않았습니다. 주어진 코드대로라면 {expected}번 "
-              "호출합니다",
+        "en": "{driver}() never called {function} (it must use {function}(...) as the given code does); with the "
+              "given code it calls it {expected}",
+        "ko": "{driver}()이(가) {function}을(를) 한 번도 호출하지 않았습니다 (주어진 코드처럼 {function}(...)을(를) "
+              "사용해야 합니다). 주어진 코드대로라면 {expected} 호출합니다",
     },
     "driver.calls": {
-        "en": "{driver}() called {function} {calls} times; with the given code it calls it {expected} times",
-        "ko": "{driver}()이(가) {function}을(를) {calls}번 호출했습니다. 주어진 코드대로라면 {expected}번 호출합니다",
+        "en": "{driver}() called {function} {calls}; with the given code it calls it {expected} (is a loop's "
+              "length changed, or a return or break inside the loop?)",
+        "ko": "{driver}()이(가) {function}을(를) {calls} 호출했습니다. 주어진 코드대로라면 {expected} 호출합니다 "
+              "(반복 횟수를 바꾸었거나, 반복문 안에 return이나 break가 있지 않나요?)",
     },
+    "driver.once": {"en": "once", "ko": "한 번"},
+    "driver.times": {"en": "{count} times", "ko": "{count}번"},
     "driver.returned": {"en": "{driver}() {problem}", "ko": "{driver}()이(가) {problem}"},
     "driver.printed": {
         "en": "{driver}() printed line {line} as “{got}”; expected the numbers of “{expected}”",

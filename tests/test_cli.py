@@ -28,9 +28,9 @@ def _grade(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = Non
 def test_help_lists_every_command() -> None:
     shown = _grade("--help")
     assert shown.returncode == 0
-    for command in ("batch", "gradescope", "bundle", "build", "new", "assign"):
+    for command in ("batch", "gradescope", "bundle", "build", "new", "assign", "mutants"):
         assert f"grade {command}" in shown.stdout
-    assert set(COMMANDS) == {"batch", "gradescope", "bundle", "build", "new", "assign"}
+    assert set(COMMANDS) == {"batch", "gradescope", "bundle", "build", "new", "assign", "mutants"}
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

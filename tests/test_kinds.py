@@ -79,6 +79,35 @@ def changes_its_data(gd: Callable[..., Any]) -> Any:
     return w0, w1
 
 
+def float32_weights(gd: Callable[..., Any]) -> Any:
+    w0, w1 = np.float32(0), np.float32(0)
+    for _ in range(50):
+        g = gd(w0, w1, X, Y)
+        w0, w1 = np.float32(w0 - 0.01 * g[0]), np.float32(w1 - 0.01 * g[1])
+    return w0, w1
+
+
+def float32_data(gd: Callable[..., Any]) -> Any:
+    w0, w1 = 0, 0
+    for _ in range(50):
+        g = gd(w0, w1, X, Y.astype(np.float32))
+        w0, w1 = w0 - 0.01 * g[0], w1 - 0.01 * g[1]
+    return w0, w1
+
+
+def returns_in_the_loop(gd: Callable[..., Any]) -> Any:
+    w0, w1 = 0, 0
+    for _ in range(50):
+        g = gd(w0, w1, X, Y)
+        w0, w1 = w0 - 0.01 * g[0], w1 - 0.01 * g[1]
+        return w0, w1
+    return w0, w1
+
+
+def never_calls(gd: Callable[..., Any]) -> Any:
+    return 0.5, 0.5
+
+
 SCRIPT = [[1.5, -2.0], [0.25, 4.0]]
 
 
@@ -90,8 +119,13 @@ def test_the_same_calls_in_another_form_are_the_same_calls() -> None:
 
 
 @pytest.mark.parametrize("main, words", [
-    (wrong_data, "at call 1 of gradient_descent, y = an array of shape (4, 1) and dtype int64"),
     (fewer_steps, "main() called gradient_descent 25 times; with the given code it calls it 50 times"),
+    (returns_in_the_loop, "main() called gradient_descent once; with the given code it calls it 50 times"),
+    (never_calls, "main() never called gradient_descent (it must use gradient_descent(...) as the given code "
+                  "does); with the given code it calls it 50 times"),
+    (wrong_data, "at call 1 of gradient_descent, y = X (the value the given code passes as X)"),
+    (float32_weights, "float32"),
+    (float32_data, "at call 1 of gradient_descent, y = an array of shape (4, 1) and dtype float32"),
     (changes_its_data, "changed the array it passes gradient_descent as X in place"),
 ])
 def test_a_different_call_is_named_by_its_argument(main: Callable[..., Any], words: str) -> None:
@@ -99,6 +133,15 @@ def test_a_different_call_is_named_by_its_argument(main: Callable[..., Any], wor
     got, _ = _run(main, SCRIPT)
     difference = compare_calls("gradient_descent", "main", got, expected, 1e-7, 0.0)
     assert difference is not None and words in difference.text, difference
+
+
+def test_a_call_repeated_at_one_point_is_counted_as_the_code_made_it() -> None:
+    """Under a constant answer the weights never move, so the reference's 50 calls are one distinct
+    call; a student who never calls is still told 50, as the code makes them."""
+    expected, _ = _run(reference, [[0.0, 0.0]])
+    got, _ = _run(never_calls, [[0.0, 0.0]])
+    difference = compare_calls("gradient_descent", "main", got, expected, 1e-7, 0.0)
+    assert difference is not None and difference.text.endswith("it calls it 50 times"), difference
 
 
 def test_a_run_and_its_fingerprint_tell_ways_of_writing_a_driver_apart() -> None:
@@ -116,6 +159,9 @@ def test_printed_numbers_are_compared_with_a_tolerance() -> None:
     assert compare_printed("0번째 loss : 1.0000000001\nw 2\n", "0번째 loss : 1.0\nw 2\n", 1e-7) is None
     assert compare_printed("loss : 1.5\n", "loss : 1.0\n", 1e-7) == (1, "loss : 1.5", "loss : 1.0")
     assert compare_printed("a 1\n", "a 1\nb 2\n", 1e-7) == (2, "", "b 2")
+    # a debugging print of the student's own in between is allowed; a stale value is not
+    assert compare_printed("w 1 2\ndebug 7\nw 3 4\n", "w 1 2\nw 3 4\n", 1e-7) is None
+    assert compare_printed("w 1 0\nw 3 4\n", "w 1 2\nw 3 4\n", 1e-7) == (1, "w 1 0", "w 1 2")
 
 
 # ------------------------------------------------------------------ naming a mistake

@@ -66,6 +66,27 @@ NAMED: dict[str, str | None] = {
     "fail-update__recompute_gradient_between_updates.py": "recompute_gradient_between_updates",
     "fail-update__update_only_on_print_iterations.py": "update_only_on_print_iterations",
     "fail-update__wrong_gradient_entry.py": "wrong_gradient_entry",
+    "fail-Loss__float32.py": None,
+    "fail-Loss__notebook_raises.ipynb": None,
+    "fail-update__float32_data.py": None,
+    "fail-update__float32_weights.py": None,
+    "fail-update__gradient_called_with_prediction_as_y.py": None,
+    "fail-update__gradient_called_with_x_and_y_swapped.py": None,
+    "fail-update__gradient_called_with_x_as_y.py": None,
+    "fail-update__gradient_called_with_y_twice.py": None,
+    "fail-update__inline_gradient.py": None,
+    "fail-update__loop_runs_2000_times.py": "changed_iterations",
+    "fail-update__memorised_printed_trajectory.py": None,
+    "fail-update__mistyped_data.py": None,
+    "fail-update__return_inside_loop.py": "return_inside_loop",
+    "fail-update__x_reshaped_to_a_row.py": None,
+    "fail-update__y_flattened.py": None,
+    "fail-update__notebook_float32_weights.ipynb": None,
+    "fail-update__notebook_gradient_called_with_x_as_y.ipynb": None,
+    "fail-update__notebook_inline_gradient.ipynb": None,
+    "fail-update__notebook_loop_runs_2000_times.ipynb": "changed_iterations",
+    "fail-update__notebook_return_inside_loop.ipynb": "return_inside_loop",
+    "fail-update__notebook_update_only_on_print_iterations.ipynb": "update_only_on_print_iterations",
 }
 
 # The mistakes the exercise's issue asks the catalogue to know, per part.
@@ -75,7 +96,7 @@ REQUIRED = {
     "gradient_descent": {"missing_factor_2", "flipped_sign", "missing_x", "y_instead_of_x", "swapped_entries",
                          "sum_instead_of_mean"},
     "update": {"plus_instead_of_minus", "no_lr", "wrong_gradient_entry", "recompute_gradient_between_updates",
-               "changed_lr", "changed_iterations", "update_only_on_print_iterations"},
+               "changed_lr", "changed_iterations", "update_only_on_print_iterations", "return_inside_loop"},
 }
 
 
@@ -108,4 +129,4 @@ def test_official_feedback_names_the_mistake(name: str, lang: str, assignment: A
 def test_counts_of_named_and_counterexample_fixtures() -> None:
     named = [n for n, ident in NAMED.items() if ident is not None]
     fallback = [n for n, ident in NAMED.items() if ident is None]
-    assert (len(named), len(fallback)) == (26, 2)
+    assert (len(named), len(fallback)) == (31, 18)

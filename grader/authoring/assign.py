@@ -299,6 +299,31 @@ def reference_code(marked: Marked) -> str:
     return _module(marked, cells)
 
 
+_TAG = "  # <solution region>"
+
+
+def solution_code(marked: Marked) -> tuple[str, frozenset[int]]:
+    """The reference as a plain module (as reference_code) and the numbers of its lines (from 1)
+    that the solution regions wrote: the code an author's tool may change (`grade mutants`)."""
+    cells = []
+    for index, lines in _scan(marked):
+        texts = []
+        for line in lines:
+            if line.kind in _MARKERS:
+                continue
+            tagged = (line.inside or line.kind == "inline") and line.text.strip() and \
+                not line.text.rstrip().endswith("\\")
+            texts.append(line.text + _TAG if tagged else line.text)
+        cells.append((index, texts))
+    rows = _module(marked, cells).split("\n")
+    numbers = frozenset(i + 1 for i, row in enumerate(rows) if row.endswith(_TAG))
+    code = "\n".join(row[: -len(_TAG)] if row.endswith(_TAG) else row for row in rows)
+    plain = reference_code(marked)
+    if ast.dump(_parse(code)) != ast.dump(_parse(plain)):  # a tag inside a multi-line string, say
+        raise AssignError(f"{marked.path}: the solution regions' lines cannot be told apart from the rest")
+    return code, numbers
+
+
 def stub_code(marked: Marked) -> str:
     """The student's module: the reference's line rules, with every solution replaced."""
     return _module(marked, _stub_cells(marked))

@@ -50,7 +50,8 @@ def _value_close(got: Value | None, expected: Value | None, rtol: float, atol: f
     if got is None or expected is None:
         return False
     if expected.kind in ("number", "array") and got.kind in ("number", "array"):
-        if expected.kind == "array" and (got.kind != "array" or got.shape != expected.shape):
+        if expected.kind == "array" and (got.kind != "array" or got.shape != expected.shape or
+                                         _narrowed(got, expected)):
             return False
         if expected.kind == "number" and got.kind != "number":
             return False
@@ -64,6 +65,27 @@ def _value_close(got: Value | None, expected: Value | None, rtol: float, atol: f
         return len(got.items) == len(expected.items) and all(
             _value_close(g, e, rtol, atol) for g, e in zip(got.items, expected.items, strict=True))
     return (got.text, got.kind) == (expected.text, expected.kind)
+
+
+def _narrowed(got: Value, expected: Value) -> bool:
+    """float32 where the given code has float64: the same data, with half its digits."""
+    return got.dtype == "float32" and expected.dtype == "float64"
+
+
+def _float32(column: Column, value: Value | None) -> bool:
+    return column.float32 or (value is not None and value.dtype == "float32")
+
+
+def _same_as_other(student_value: Value | None, expected: CallTable, call: int, param: str,
+                   rtol: float, atol: float) -> str | None:
+    """The other argument whose value (in the reference's call) a wrong array argument holds:
+    `y` given as `X`, say. Numbers are left out: two weights are often equal by chance."""
+    if student_value is None or student_value.kind not in ("array", "seq"):
+        return None
+    for other, column in expected.columns.items():
+        if other != param and _value_close(student_value, column.value(call), rtol, atol):
+            return other
+    return None
 
 
 def _first_bad(student: Column, expected: Column, mine: np.ndarray, theirs: np.ndarray, rtol: float,
@@ -116,13 +138,29 @@ def compare_calls(function: str, driver: str, student: CallTable | None, expecte
         column = expected.columns[param]
         got = student.columns[param].value(int(mine[call]))
         want = column.value(int(theirs[call]))
-        return Difference(t("driver.argument", call=call + 1, function=function, param=param, got=_shown(got),
-                            expected=_shown(want)))
+        given_as = _same_as_other(got, expected, int(theirs[call]), param, rtol, atol)
+        if given_as is not None:
+            text = t("driver.argument_other", call=call + 1, function=function, param=param, other=given_as,
+                     expected=_shown(want))
+        else:
+            text = t("driver.argument", call=call + 1, function=function, param=param, got=_shown(got),
+                     expected=_shown(want))
+        if _float32(student.columns[param], got) and not _float32(column, want):
+            text = f"{text} ({t('value.float32')})"
+        return Difference(text)
     if len(mine) != len(theirs):
-        if not len(mine):
-            return Difference(t("driver.never_called", driver=driver, function=function, expected=len(theirs)))
-        return Difference(t("driver.calls", driver=driver, function=function, calls=len(mine), expected=len(theirs)))
+        # in words, the calls as the code made them (a call repeated at one point is still a call),
+        # unless only the distinct calls differ
+        calls, wanted = (student.calls, expected.calls) if student.calls != expected.calls else (len(mine), len(theirs))
+        if not calls:
+            return Difference(t("driver.never_called", driver=driver, function=function, expected=_times(wanted)))
+        return Difference(t("driver.calls", driver=driver, function=function, calls=_times(calls),
+                            expected=_times(wanted)))
     return None
+
+
+def _times(count: int) -> str:
+    return t("driver.once") if count == 1 else t("driver.times", count=count)
 
 
 def _call_numbers(table: CallTable, call: int, previous: int | None) -> list[float]:
@@ -161,15 +199,26 @@ def fingerprint(tables: Mapping[str, CallTable | None], compared: Sequence[str],
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)")
 
 
+def _numbers_of_line(line: str) -> np.ndarray:
+    return np.array([float(v) for v in _NUMBER.findall(line)], dtype=np.float64)
+
+
 def compare_printed(got: str, expected: str, rtol: float) -> tuple[int, str, str] | None:
-    """The first printed line whose numbers differ from the reference's: (line, got, expected)."""
+    """The first of the reference's printed lines that the student's output does not show, in
+    order, with the same numbers: (its line number, the student's line in its place, the line).
+    Lines of the student's own (a debugging print) in between are allowed."""
     mine = [line for line in got.splitlines() if line.strip()]
     theirs = [line for line in expected.splitlines() if line.strip()]
-    for index in range(max(len(mine), len(theirs))):
-        a = mine[index] if index < len(mine) else ""
-        b = theirs[index] if index < len(theirs) else ""
-        x = np.array([float(v) for v in _NUMBER.findall(a)], dtype=np.float64)
-        y = np.array([float(v) for v in _NUMBER.findall(b)], dtype=np.float64)
-        if x.shape != y.shape or not close(x, y, rtol):
-            return index + 1, a.strip(), b.strip()
+    position = 0
+    for index, line in enumerate(theirs):
+        wanted = _numbers_of_line(line)
+        start = position
+        while position < len(mine):
+            found = _numbers_of_line(mine[position])
+            position += 1
+            if found.shape == wanted.shape and close(found, wanted, rtol):
+                break
+        else:
+            shown = mine[start].strip() if start < len(mine) else ""
+            return index + 1, shown, line.strip()
     return None

@@ -35,6 +35,7 @@ class Column:
     values: tuple[Value, ...] = ()
     index: np.ndarray | None = None
     changed: bool = False  # an array argument was changed in place while the run went on
+    float32: bool = False  # numbers that were float32 when the driver passed them
 
     def __len__(self) -> int:
         return self.calls
@@ -85,9 +86,9 @@ def _column(message: Any, calls: int, budget: list[int]) -> Column:
         raise wire.WireError("bad record column")
     if "f" in message:
         floats = wire.decode_array(message["f"])
-        if floats.dtype != np.float64 or floats.shape != (calls,):
+        if floats.dtype != np.float64 or floats.shape != (calls,) or message.get("f32", False) not in (True, False):
             raise wire.WireError("bad record floats")
-        return Column(calls, floats=floats)
+        return Column(calls, floats=floats, float32=message.get("f32") is True)
     values = message.get("v")
     if not isinstance(values, list) or not 0 < len(values) <= MAX_DISTINCT or len(values) > budget[0]:
         raise wire.WireError("bad record values")

@@ -94,6 +94,17 @@ class MistakeSpec:
 
 
 @dataclass(frozen=True)
+class EquivalentMutant:
+    """A change `grade mutants` makes to the reference's part that computes the same thing (the
+    author says why): a survivor it explains is no hole in the checks. `before` and `after` are
+    the changed statement as `ast.unparse` writes it, "" after for a deleted one."""
+
+    before: str
+    after: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     id: str
     kind: str
@@ -114,6 +125,7 @@ class PartSpec:
     hint: Text | None
     checks: tuple[CheckSpec, ...]
     mistakes: tuple[MistakeSpec, ...] = ()
+    equivalent_mutants: tuple[EquivalentMutant, ...] = ()  # official only: they hold the reference's code
 
     @property
     def max_score(self) -> float:
@@ -180,13 +192,24 @@ def public_table(table: dict[str, Any]) -> dict[str, Any]:
                                 for m in part.get("mistakes", []) if isinstance(m, dict)]
             if not part["mistakes"]:
                 del part["mistakes"]
+            part.pop("equivalent_mutants", None)  # the reference's code, for authors only
         parts.append(part)
     public["parts"] = parts
     return public
 
 
+def _graded(table: dict[str, Any]) -> dict[str, Any]:
+    """The spec without what grading never reads (the equivalent mutants): recording one does not
+    make the build stale."""
+    parts = table.get("parts")
+    if not isinstance(parts, list):
+        return table
+    return {**table, "parts": [{k: v for k, v in part.items() if k != "equivalent_mutants"}
+                               if isinstance(part, dict) else part for part in parts]}
+
+
 def digests(table: dict[str, Any], reference: Path | None) -> tuple[str, str]:
-    full = hashlib.sha256(f"format {BUILD_FORMAT}\n".encode() + _canonical(table))
+    full = hashlib.sha256(f"format {BUILD_FORMAT}\n".encode() + _canonical(_graded(table)))
     if reference is not None:
         try:
             full.update(reference.read_bytes())
@@ -280,7 +303,9 @@ def _part(table: Table, let: dict[str, Draw], rtol: float, public: bool) -> Part
     declared = table.get("points", number, None)
     part = PartSpec(name=part_name, function=function, title=table.get("title", text),
                     hint=table.get("hint", text, None), checks=checks,
-                    mistakes=tuple(_mistake(item, public) for item in table.tables("mistakes", label="id")))
+                    mistakes=tuple(_mistake(item, public) for item in table.tables("mistakes", label="id")),
+                    equivalent_mutants=tuple(_equivalent(item) for item in table.tables("equivalent_mutants",
+                                                                                        label=None)))
     if declared is not None and abs(declared - part.max_score) > 1e-9:
         raise table.at("points").error(f"the part is worth {declared:g} points but its checks add up to "
                                        f"{part.max_score:g}")
@@ -289,6 +314,17 @@ def _part(table: Table, let: dict[str, Draw], rtol: float, public: bool) -> Part
         raise table.at("mistakes").error(f"two mistakes share the id '{_first_repeat(ids)}'")
     table.done()
     return part
+
+
+def _equivalent(table: Table) -> EquivalentMutant:
+    record = EquivalentMutant(before=table.get("before", string), after=table.get("after", string),
+                              reason=table.get("reason", string))
+    if not record.before.strip():
+        raise table.at("before").error("must be the changed statement as `grade mutants` shows it")
+    if not record.reason.strip():
+        raise table.at("reason").error("must say why the change computes the same thing")
+    table.done()
+    return record
 
 
 def _first_repeat(items: list[str]) -> str:
@@ -404,5 +440,6 @@ def load_spec(path: Path) -> AssignmentSpec:
                           top_level=top_level)
 
 
-__all__ = ["AssignmentSpec", "CheckSpec", "Limits", "MistakeSpec", "PartSpec", "Text", "Variant", "count",
+__all__ = ["AssignmentSpec", "CheckSpec", "EquivalentMutant", "Limits", "MistakeSpec", "PartSpec", "Text",
+           "Variant", "count",
            "load_spec", "public_table", "type_name"]

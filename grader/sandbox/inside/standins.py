@@ -11,7 +11,8 @@ its defaults, failing as Python would), records every argument by name, and answ
           a call with the same arguments as the previous one (a function of its arguments);
   own     the submission's own function (a spy);
   ask     whatever `ask` answers (the grader computes it; it may say: use the own function).
-Records are columns per parameter: plain floats while every value is a number, else distinct values
+Records are columns per parameter: plain floats while every value is a number (marked when some
+were float32), else distinct values
 (a value equal to the previous call's is stored once) with an index per call. An array is recorded
 as it was when first passed; one changed in place while the run went on is marked as such.
 """
@@ -85,9 +86,13 @@ def _column(values: list[Any], snapshots: Mapping[int, tuple[Any, bytes]], chang
     """One parameter over the calls: plain floats while every value is a number, else the distinct
     values (one stored while the value repeats) and an index per call. An array is taken as it was
     when first passed (its snapshot); `changed` holds the arrays changed in place since."""
-    if set(map(type, values)) <= _NUMBER_SET:
+    kinds = set(map(type, values))
+    if kinds <= _NUMBER_SET:
         try:
-            return {"f": wire.encode_array(np.array(values, dtype=np.float64))}
+            column: dict[str, Any] = {"f": wire.encode_array(np.array(values, dtype=np.float64))}
+            if np.float32 in kinds:
+                column["f32"] = True  # kept as float64 here, but the driver computed in float32
+            return column
         except (OverflowError, ValueError, TypeError):
             pass  # an int beyond float64: kept as a value
     first = values[0] if values else None
