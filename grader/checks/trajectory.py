@@ -200,13 +200,16 @@ def run(ctx: CheckContext) -> Verdict:
     table = _table(ctx, path)
     rtol = _config(ctx.check).tolerance.rtol
     final_ok = path.final is not None and close(np.asarray(path.final), np.asarray(stored["final"]), rtol)
-    if path.problem is None and table["first_diverging"] is None and final_ok:
+    landed = path.problem is None and table["first_diverging"] is None and final_ok
+    # The checkpoints and the final point may be published numbers: a function that counts its
+    # calls can land on them without computing anything. Official grading therefore also judges
+    # every answer along the student's own path against the reference's at that very point.
+    found = _first_wrong(ctx, path) if ctx.reference is not None else None
+    if landed and found is None:
         return Verdict(True, examples=path.steps())
     first, call, mistake = path.problem, None, None
-    if ctx.reference is not None:
-        found = _first_wrong(ctx, path)
-        if found is not None:
-            first, call, mistake = found
+    if found is not None:
+        first, call, mistake = found
     first = first or t("trajectory.left", function=ctx.check.function, names=", ".join(table["names"]))
     diverging = _diverging(table)
     text = f"{first}; {diverging}" if diverging else first
