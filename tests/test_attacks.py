@@ -499,3 +499,20 @@ def test_without_a_cgroup_the_note_says_so(attack_assignment: Assignment, tmp_pa
         report = grade_path(path, attack_assignment, sandbox).to_json()
     assert report["score"] == 10
     assert isolation.NO_CGROUP_NOTE in report["isolation_note"]
+
+
+# ------------------------------------------------------------------ published numbers, self-check
+
+
+@pytest.mark.parametrize("name,check", [("public_numbers_gradient", "gradient-trajectory"),
+                                        ("public_numbers_loss", "loss-trajectory")])
+def test_public_numbers_earn_nothing_in_the_self_check(name: str, check: str, world: World, tmp_path: Path) -> None:
+    """The self-check has no reference; what its build stores still fails both cheats."""
+    from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
+
+    assignment = load_selfcheck_assignment(load_spec(SPEC_PATH))
+    path = _submission(name, _config(world, f"pub{uuid.uuid4().hex[:8]}", "bubblewrap"), tmp_path)
+    with Sandbox(isolation.detect()) as sandbox:
+        report = grade_selfcheck(path, assignment, sandbox).to_json()
+    statuses = {c["id"]: c["status"] for p in report["parts"] for c in p["checks"]}
+    assert statuses[check] == "failed", _summary(report)

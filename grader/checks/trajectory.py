@@ -11,6 +11,7 @@ expected one, official grading finds the first wrong answer with the reference, 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,8 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
         if len(expected) != len(checkpoints):
             raise ctx.where("expected").error(f"{len(expected)} checkpoints given; steps = {steps} and every = "
                                               f"{config.every} make {len(checkpoints)}")
+    path = [[float(v) for v in start], *checkpoints]
+    between = _between(ctx, function, path, args) if ctx.mode == "self-check" else []
     final = point
     if config.final is not None:
         final = [float(v) for v in np.ravel(np.asarray(resolve(config.final, data, ctx.where("final")), float))]
@@ -76,9 +79,46 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
     label = config.expected_label
     return {"params": list(params), "start": [float(v) for v in start], "rate": rate, "steps": steps,
             "every": config.every, "args": args, "expected": expected, "final": final,
-            "label": None if label is None else dict(label.texts),
+            "label": None if label is None else dict(label.texts), "between": between,
             "uses": {name: {"params": list(ctx.reference.params(name)), "defaults": ctx.reference.defaults(name)}
                      for name in config.uses}}
+
+
+def _between(ctx: PrepareContext, function: Any, path: list[list[float]], args: list[Any]) -> list[dict[str, Any]]:
+    """For the self-check, which has no reference to judge the student's path with: one point between
+    each two consecutive points of the reference's own path that the build keeps (start, checkpoints),
+    at a drawn fraction, with the reference's answer there. Off the path, so its steps stay unknown;
+    a function that only steps onto the published checkpoints fails them."""
+    draw = random.Random(f"{ctx.seed}:{ctx.check.id}:between")
+    probes = []
+    for a, b in zip(path, path[1:], strict=False):
+        t = draw.uniform(0.2, 0.8)
+        point = [(1.0 - t) * x + t * y for x, y in zip(a, b, strict=True)]
+        answer = numbers(normalize(quietly(function, *point, *args)))
+        if answer is not None:
+            probes.append({"point": point, "answer": [float(v) for v in answer]})
+    return probes
+
+
+def _check_between(ctx: CheckContext, session: Session) -> tuple[str, str] | None:
+    """The self-check's answers at the stored points between checkpoints: the first wrong one."""
+    stored, config = ctx.stored, _config(ctx.check)
+    probes = stored.get("between") or []
+    if not probes:
+        return None
+    fn, names, args = ctx.check.function, stored["params"], stored["args"]
+    uses = stand_ins(ctx, config.uses)
+    replies = session.map(fn, [[*p["point"], *args] for p in probes], independent=True, stand_ins=uses)
+    for probe, reply in zip(probes, replies, strict=True):
+        try:
+            scale = scale_of(config.tolerance, names, [*probe["point"], *args], ctx.spec.data, ctx.where("scale"))
+        except SpecError:
+            scale = 0.0
+        problem = judge(reply, np.asarray(probe["answer"], dtype=np.float64), "numbers", config.tolerance, scale)
+        if problem is not None:
+            call = render_call(fn, names, [*probe["point"], *args])
+            return t("trajectory.between", call=call, problem=problem.text), call
+    return None
 
 
 @dataclass
@@ -205,6 +245,12 @@ def run(ctx: CheckContext) -> Verdict:
     # calls can land on them without computing anything. Official grading therefore also judges
     # every answer along the student's own path against the reference's at that very point.
     found = _first_wrong(ctx, path) if ctx.reference is not None else None
+    if landed and found is None and ctx.reference is None:
+        between = _check_between(ctx, ctx.session())  # the self-check's stand-in for the path check
+        if between is not None:
+            text, probe_call = between
+            return Verdict(False, text, counterexample=probe_call, examples=path.steps() + len(stored["between"]),
+                           details=table)
     if landed and found is None:
         return Verdict(True, examples=path.steps())
     first, call, mistake = path.problem, None, None
