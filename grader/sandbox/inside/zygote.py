@@ -500,8 +500,9 @@ def _sweep_part(started: Live, live: dict[str, Live]) -> int:
             found = _kill_descendants(started.target, keep_inner=True)
         elif started.uid is not None:
             found = _sweep({entry.target for entry in live.values()}, started.uid)
-        else:
+        else:  # under it, and the orphans re-parented to this subreaper (a double fork)
             found = _kill_descendants(started.target, keep_inner=False)
+            found += _sweep({entry.target for entry in live.values()}, None)
         harness.reap()
         total += found
         if not found:
