@@ -5,7 +5,7 @@ written in the spec (a lesson's printed numbers, say).
     cases = [{ z = 0.0 }, { z = [-1.0, 2.0] }]                     or one table per call
     expected = "document_losses"                                   omitted: the reference's answers
 
-With `expected` (published numbers), the check also holds as many inputs between the published
+With `expected` (published numbers), the check also holds three inputs between the published
 ones (drawn by `grade build`, answered by the reference): a lookup of the printed numbers fails them.
 """
 
@@ -73,8 +73,11 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
     return stored
 
 
+BETWEEN = 3  # inputs added between published ones: one already fails a lookup; each costs a call per grade
+
+
 def _between(examples: list[tuple[Any, ...]], draw: random.Random) -> list[tuple[Any, ...]]:
-    """As many inputs as published ones, each a mix (1 - t) a + t b of two published inputs, t drawn
+    """BETWEEN inputs (fewer with too few pairs), each a mix (1 - t) a + t b of two published inputs, t drawn
     in (0.2, 0.8): floats mixed, arguments that are equal or not numbers kept. A mix of valid inputs
     stays valid (a probability between two probabilities, a prediction of weights between two),
     and its answer is printed nowhere."""
@@ -82,7 +85,7 @@ def _between(examples: list[tuple[Any, ...]], draw: random.Random) -> list[tuple
     mixed: list[tuple[Any, ...]] = []
     draw.shuffle(pairs)
     for i, j in pairs:
-        if len(mixed) == len(examples):
+        if len(mixed) == BETWEEN:
             break
         args = _mix(examples[i], examples[j], draw.uniform(0.2, 0.8))
         if args is not None:
