@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checks.cases import _between
+from grader.checks.cases import BETWEEN, _between
 from grader.sandbox import isolation
 from grader.sandbox.inside import syscalls
 
@@ -86,7 +86,7 @@ def test_inputs_between_published_ones() -> None:
     y = np.array([[3.1], [4.9], [7.2], [8.9]])
     published = [(w0 + w1 * X, y) for w0, w1 in [(0.0, 0.0), (0.5, 1.7), (0.7, 2.0), (0.8, 2.1)]]
     mixed = _between(published, random.Random(1))
-    assert len(mixed) == len(published)
+    assert len(mixed) == BETWEEN
     for prediction, target in mixed:
         assert target is y  # equal arguments are kept as they are
         assert not any(np.array_equal(prediction, p) for p, _ in published)
