@@ -287,7 +287,7 @@ def _first_wrong(ctx: CheckContext, path: Walk) -> tuple[str, str, str | None] |
     wanted_all = _reference_along(function, points, args, ctx.memo("reference-along", dict))
     accepted = _plainly_right(path.answers, wanted_all, config.tolerance.rtol, config.tolerance.atol)
     for step, point in enumerate(points):
-        wanted = wanted_all[step]
+        wanted = wanted_all[step][0]
         if wanted is None:
             return None
         if step < len(accepted) and accepted[step]:
@@ -306,8 +306,8 @@ CACHED_POINTS = 50_000  # reference answers kept per check and process (a class'
 
 
 def _reference_along(function: Any, points: list[tuple[float, ...]], args: Sequence[Any],
-                     cache: dict[tuple[float, ...], Any]) -> list[Any]:
-    """The reference's answer at each point (None where it gives no numbers), under one quiet context.
+                     cache: dict[tuple[float, ...], Any]) -> list[tuple[Any, np.ndarray | None]]:
+    """The reference's answer at each point and its numbers (None where it gives none), under one quiet context.
     Students whose code does the reference's arithmetic walk the very same points: those answers are
     computed once per batch worker, not once per submission."""
     found: list[Any] = []
@@ -317,19 +317,21 @@ def _reference_along(function: Any, points: list[tuple[float, ...]], args: Seque
                 if len(cache) >= CACHED_POINTS:
                     cache.clear()
                 try:
-                    cache[point] = normalize(function(*point, *copy.deepcopy(list(args))))
+                    answer = normalize(function(*point, *copy.deepcopy(list(args))))
                 except Exception:
-                    cache[point] = None
+                    answer = None
+                cache[point] = (answer, None if answer is None else numbers(answer))
             found.append(cache[point])
     return found
 
 
-def _plainly_right(answers: np.ndarray, wanted: list[Any], rtol: float, atol: float) -> np.ndarray:
+def _plainly_right(answers: np.ndarray, wanted: list[tuple[Any, np.ndarray | None]], rtol: float,
+                   atol: float) -> np.ndarray:
     """Which answers are right even with no `scale` (which only widens the tolerance): all finite and
     |got - expected| <= rtol * |expected| + atol, row by row in one array operation. The others go
     through the full judgement, which decides."""
     count = len(answers)
-    rows = [numbers(w) if w is not None else None for w in wanted[:count]]
+    rows = [flat for _, flat in wanted[:count]]
     if count == 0 or any(r is None or r.shape != (answers.shape[1],) for r in rows):
         return np.zeros(count, dtype=bool)
     expected = np.vstack([r for r in rows if r is not None])

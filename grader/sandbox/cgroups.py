@@ -101,10 +101,25 @@ _detected: list[Hierarchy | None] = []
 
 
 def detect() -> Hierarchy | None:
-    """The hierarchy this machine lets the grader use, once per process; None where there is none."""
+    """The hierarchy this machine lets the grader use, once per process; None where there is none.
+    Empty groups left by a grader that was killed (SIGKILL leaves no time to remove them) go."""
     if not _detected:
         _detected.append(_v2() or _v1() if os.path.isdir(ROOT) else None)
+        if _detected[0] is not None:
+            _remove_stale(_detected[0])
     return _detected[0]
+
+
+def _remove_stale(hierarchy: Hierarchy) -> None:
+    for base in {hierarchy.memory, hierarchy.pids}:
+        try:
+            found = list(base.glob("grade-*-s*"))
+        except OSError:
+            continue
+        for folder in found:
+            owner = folder.name.split("-")[1]
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                _remove(folder, 0.0)  # (busy: its processes are still dying; the next grader's turn)
 
 
 class Group:
@@ -148,13 +163,20 @@ class Group:
         except (OSError, ValueError, IndexError):
             return None
 
-    def kill(self) -> None:
+    def tasks(self) -> int | None:
+        """How many tasks (threads included) the submission runs now, as the kernel counts them."""
+        try:
+            return int((self.hierarchy.pids / self.folders[0].name / "pids.current").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def kill(self, rounds: int = 100) -> None:
         """SIGKILL whatever is still in the group (v2: cgroup.kill, one write; v1: each listed pid,
-        until none is left)."""
+        for up to `rounds` rounds until none is left)."""
         for folder in self.folders:
             if self.hierarchy.version == "v2" and _write(folder / "cgroup.kill", "1", optional=True):
                 continue
-            for _ in range(100):
+            for _ in range(rounds):
                 try:
                     pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
                 except (OSError, ValueError):
@@ -168,9 +190,10 @@ class Group:
                         pass
                 time.sleep(0.001)
 
-    def remove(self) -> bool:
-        """Remove the groups once the kernel has emptied them; False if one is still busy."""
-        return all([_remove(folder, REMOVE_SECONDS) for folder in self.folders])
+    def remove(self, seconds: float = REMOVE_SECONDS) -> bool:
+        """Remove the groups once the kernel has emptied them (waiting up to `seconds`); False if
+        one is still busy."""
+        return all([_remove(folder, seconds) for folder in self.folders])
 
 
 def _write(path: Path, value: str, optional: bool = False) -> bool:

@@ -212,6 +212,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._hierarchy = None if os.environ.get(CGROUPS_ENV) == "off" else cgroups.detect()
         self._groups: dict[str, cgroups.Group] = {}
+        self._emptying: list[cgroups.Group] = []  # killed, removed once the kernel has emptied them
         self._group_failed = False  # a group could not be made: that submission had the rlimits only
         self.last_peak_bytes: int | None = None  # the last ended submission's peak memory, as its group counted it
         _open.add(self)
@@ -305,6 +306,7 @@ class Sandbox:
         """Make the submission's cgroup where the machine allows; the files its process joins by."""
         if self._hierarchy is None:
             return []
+        self._emptying = [g for g in self._emptying if not g.remove(0.0)]
         try:
             group = cgroups.Group(self._hierarchy, f"grade-{os.getpid()}-{ident}", limits.memory_mb,
                                   limits.processes)
@@ -322,12 +324,21 @@ class Sandbox:
     def _end_group(self, ident: str) -> None:
         group = self._groups.pop(ident, None)
         if group is not None:
-            group.kill()  # whatever the zygote's kill missed (it cannot: a last guarantee, and cheap)
+            # Whatever the zygote's kill missed (it cannot: a last guarantee, one pass). The kernel
+            # empties the group while the next submission runs; it is removed then, or at close.
+            group.kill(rounds=1)
             self.last_peak_bytes = group.peak_bytes()
-            group.remove()
+            if not group.remove(0.0):
+                self._emptying.append(group)
 
     def _sweep(self, ident: str) -> None:
-        """Kill whatever the part that just ended left running (see the zygote's _sweep_part)."""
+        """Kill whatever the part that just ended left running (see the zygote's _sweep_part). Where
+        the submission has a cgroup, the kernel's count says whether anything is left besides its
+        loaded process (and, under bubblewrap, its namespace's init): then only is the sweep needed."""
+        group = self._groups.get(ident)
+        tasks = group.tasks() if group is not None else None
+        if tasks is not None and tasks <= (2 if self.isolation.mode == "bubblewrap" else 1):
+            return
         self._request({"op": "sweep", "id": ident})
 
     def _kill(self, ident: str, status: bool = False) -> int | None:
@@ -345,6 +356,10 @@ class Sandbox:
         self._process.stop()
         for ident in list(self._groups):
             self._end_group(ident)
+        for group in self._emptying:
+            group.kill()
+            group.remove()
+        self._emptying = []
         if self._process.stderr:
             self._process.stderr.close()
         _open.discard(self)
