@@ -130,6 +130,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "at step {step}, {call} {problem}",
         "ko": "{step}번째 단계에서 {call} {problem}",
     },
+    "trajectory.between": {
+        "en": "at a point between the checkpoints, {call} {problem} (landing on the published checkpoints is not "
+              "enough: the function must give the right answer at every point)",
+        "ko": "출력 지점 사이의 한 지점에서 {call} {problem} (공개된 출력 지점에 도달하는 것만으로는 부족합니다: "
+              "모든 지점에서 올바른 값을 돌려주어야 합니다)",
+    },
     "trajectory.left": {
         "en": "with your {function} and the update ({names}) ← ({names}) − rate·answer, the path leaves the "
               "expected one",

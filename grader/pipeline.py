@@ -116,7 +116,7 @@ def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sa
     return SubmissionResult(
         submission=str(submission.path), student=student,
         score=round(sum(p.score for p in parts), 6), max_score=spec.max_score, parts=parts, error=error,
-        notes=tuple(notes), output=output, isolation_note=sandbox.isolation.note,
+        notes=tuple(notes), output=output, isolation_note=sandbox.note,
         provenance=provenance(assignment, sandbox), duration_s=round(time.monotonic() - started, 4),
         mode=assignment.mode)
 
@@ -180,4 +180,4 @@ def failed_result(path: Path, spec: AssignmentSpec, message: str, student: str |
                   sandbox: Sandbox | None) -> SubmissionResult:
     return SubmissionResult(submission=str(path), student=student, score=0.0, max_score=spec.max_score,
                             parts=_zero_parts(spec, "not graded: " + message), error=message,
-                            isolation_note=sandbox.isolation.note if sandbox else None)
+                            isolation_note=sandbox.note if sandbox else None)

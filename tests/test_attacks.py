@@ -52,6 +52,7 @@ class Attack:
     score: float  # what the honest code in it earns
     fallback: bool = True  # run in the fallback mode too (value-level attacks do not depend on the mode)
     fallback_exact: bool = True  # in the fallback, also the exact score and no leak (else: a documented gap)
+    at_most: bool = False  # the attack may cost its own checks their time: the score is at most `score`
 
 
 ATTACK_LIST = [
@@ -88,6 +89,13 @@ ATTACK_LIST = [
     Attack("bad_unicode_escape", 7, fallback=False),
     Attack("backslash_padding", 7, fallback=False),
     Attack("json_amplification", 7, fallback=False),
+    Attack("kernel_surface", 10),  # the system-call filter, in both modes
+    Attack("seccomp_daemon", 10),  # the zygote's sweep between parts, whatever the submission's own filters
+    Attack("posix_timer", 10),
+    # Past the group's memory the kernel ends children while the parent waits: Loss may run out of time.
+    Attack("memory_fork_storm", 10, at_most=True),
+    Attack("public_numbers_gradient", 6, fallback=False),  # values only: the mode does not matter
+    Attack("public_numbers_loss", 7, fallback=False),
 ]
 
 
@@ -337,13 +345,18 @@ def test_attack_fails(attack: Attack, mode_sandbox: Sandbox, attack_assignment: 
         assert SECRET not in text and SECRET_NAME not in text
         _no_survivors(marker, mode_sandbox)
         if mode == "fallback":
-            assert report["isolation_note"] == isolation.FALLBACK_NOTE
+            assert report["isolation_note"].startswith(isolation.FALLBACK_NOTE)
         else:
-            assert report["isolation_note"] is None
+            assert report["isolation_note"] == mode_sandbox.note
+        if attack.name == "memory_fork_storm" and mode_sandbox._hierarchy is None:
+            pytest.skip("no cgroup can be made here: memory is limited per process only (the report's note says so)")
 
         if strict:
             assert "LEAK" not in text, f"the attack found something: {_leaks(report)}"
-            assert report["score"] == attack.score, _summary(report)
+            if attack.at_most:
+                assert report["score"] <= attack.score, _summary(report)
+            else:
+                assert report["score"] == attack.score, _summary(report)
             assert world.listener.connections + world.listener.datagrams == before, "the listener was reached"
             assert not _canaries(world, marker), f"canary files written: {_canaries(world, marker)}"
             assert world.results_file.read_text() == world.results_text, "the results file was changed"
@@ -390,6 +403,12 @@ def _specific_checks(attack: Attack, report: dict[str, Any], world: World, marke
         assert statuses["gradient-trajectory"] == statuses["update-property"] == "passed", _summary(report)
     if attack.name == "fork_storm":
         assert "fork storm:" in report["output"]
+    if attack.name == "memory_fork_storm":
+        assert "memory fork storm:" in report["output"]
+    if attack.name == "public_numbers_gradient":
+        assert statuses["gradient-trajectory"] == "failed"
+    if attack.name == "public_numbers_loss":
+        assert statuses["loss-trajectory"] == "failed"
 
 
 def _leaks(report: dict[str, Any]) -> str:
@@ -464,3 +483,54 @@ def test_cli_survives(name: str, score: float, mode: str, world: World, tmp_path
     assert report["score"] == score
     assert SECRET not in stdout
     _no_survivors(marker)
+
+
+# ------------------------------------------------------------------ memory per submission
+
+
+def test_memory_fork_storm_stays_within_the_submission_limit(mode_sandbox: Sandbox, attack_assignment: Assignment,
+                                                             world: World, tmp_path: Path) -> None:
+    """Twenty children of 64 MiB each: the submission as a whole never holds more than the spec's
+    memory_mb (as its cgroup counted it), the grader survives and nothing is left running."""
+    if mode_sandbox._hierarchy is None:
+        pytest.skip("no cgroup can be made here (the isolation note says memory is limited per process only)")
+    marker = f"atk{uuid.uuid4().hex[:10]}"
+    path = _submission("memory_fork_storm", _config(world, marker, mode_sandbox.isolation.mode), tmp_path)
+    report = _grade_library(path, mode_sandbox, attack_assignment)
+    _assert_complete(report)
+    assert "LEAK" not in json.dumps(report), _leaks(report)
+    limit = attack_assignment.spec.limits.memory_mb * 1024 * 1024
+    assert mode_sandbox.last_peak_bytes is not None and 0 < mode_sandbox.last_peak_bytes <= limit
+    _no_survivors(marker, mode_sandbox)
+
+
+def test_without_a_cgroup_the_note_says_so(attack_assignment: Assignment, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no cgroup can be made (here: turned off), grading still works and the note says which
+    limits held."""
+    from grader.sandbox.client import CGROUPS_ENV
+
+    monkeypatch.setenv(CGROUPS_ENV, "off")
+    path = tmp_path / "reference.py"
+    path.write_text((ROOT / "tests" / "fixtures" / "submissions" / "pass__reference.py").read_text())
+    with Sandbox(isolation.detect()) as sandbox:
+        report = grade_path(path, attack_assignment, sandbox).to_json()
+    assert report["score"] == 10
+    assert isolation.NO_CGROUP_NOTE in report["isolation_note"]
+
+
+# ------------------------------------------------------------------ published numbers, self-check
+
+
+@pytest.mark.parametrize("name,check", [("public_numbers_gradient", "gradient-trajectory"),
+                                        ("public_numbers_loss", "loss-trajectory")])
+def test_public_numbers_earn_nothing_in_the_self_check(name: str, check: str, world: World, tmp_path: Path) -> None:
+    """The self-check has no reference; what its build stores still fails both cheats."""
+    from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
+
+    assignment = load_selfcheck_assignment(load_spec(SPEC_PATH))
+    path = _submission(name, _config(world, f"pub{uuid.uuid4().hex[:8]}", "bubblewrap"), tmp_path)
+    with Sandbox(isolation.detect()) as sandbox:
+        report = grade_selfcheck(path, assignment, sandbox).to_json()
+    statuses = {c["id"]: c["status"] for p in report["parts"] for c in p["checks"]}
+    assert statuses[check] == "failed", _summary(report)

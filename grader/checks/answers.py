@@ -13,7 +13,7 @@ import contextlib
 import copy
 import io
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +29,17 @@ from grader.sandbox.client import OWN, Batch, Reply, StandIn
 from grader.spec.kinds import AgainstReference, Cases
 
 
-def quietly(function: Callable[..., Any], *args: Any) -> Any:
-    """The reference (or a mistake) on one input, its printing and warnings kept out of the grader's."""
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """The reference's printing and warnings kept out of the grader's (one context for many calls)."""
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        yield
+
+
+def quietly(function: Callable[..., Any], *args: Any) -> Any:
+    """The reference (or a mistake) on one input, its printing and warnings kept out of the grader's."""
+    with quiet():
         return function(*copy.deepcopy(args))
 
 

@@ -11,13 +11,15 @@ expected one, official grading finds the first wrong answer with the reference, 
 
 from __future__ import annotations
 
+import copy
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from grader.checks.answers import quietly, stand_ins
+from grader.checks.answers import quiet, quietly, stand_ins
 from grader.checks.context import CheckContext, PrepareContext, Verdict
 from grader.checks.judge import describe_reply, judge, render_call, scale_of, value_problem
 from grader.checks.mistakes import name_mistake, with_mistake
@@ -69,6 +71,8 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
         if len(expected) != len(checkpoints):
             raise ctx.where("expected").error(f"{len(expected)} checkpoints given; steps = {steps} and every = "
                                               f"{config.every} make {len(checkpoints)}")
+    path = [[float(v) for v in start], *checkpoints]
+    between = _between(ctx, function, path, args) if ctx.mode == "self-check" else []
     final = point
     if config.final is not None:
         final = [float(v) for v in np.ravel(np.asarray(resolve(config.final, data, ctx.where("final")), float))]
@@ -76,9 +80,46 @@ def prepare(ctx: PrepareContext) -> dict[str, Any]:
     label = config.expected_label
     return {"params": list(params), "start": [float(v) for v in start], "rate": rate, "steps": steps,
             "every": config.every, "args": args, "expected": expected, "final": final,
-            "label": None if label is None else dict(label.texts),
+            "label": None if label is None else dict(label.texts), "between": between,
             "uses": {name: {"params": list(ctx.reference.params(name)), "defaults": ctx.reference.defaults(name)}
                      for name in config.uses}}
+
+
+def _between(ctx: PrepareContext, function: Any, path: list[list[float]], args: list[Any]) -> list[dict[str, Any]]:
+    """For the self-check, which has no reference to judge the student's path with: one point between
+    each two consecutive points of the reference's own path that the build keeps (start, checkpoints),
+    at a drawn fraction, with the reference's answer there. Off the path, so its steps stay unknown;
+    a function that only steps onto the published checkpoints fails them."""
+    draw = random.Random(f"{ctx.seed}:{ctx.check.id}:between")
+    probes = []
+    for a, b in zip(path, path[1:], strict=False):
+        t = draw.uniform(0.2, 0.8)
+        point = [(1.0 - t) * x + t * y for x, y in zip(a, b, strict=True)]
+        answer = numbers(normalize(quietly(function, *point, *args)))
+        if answer is not None:
+            probes.append({"point": point, "answer": [float(v) for v in answer]})
+    return probes
+
+
+def _check_between(ctx: CheckContext, session: Session) -> tuple[str, str] | None:
+    """The self-check's answers at the stored points between checkpoints: the first wrong one."""
+    stored, config = ctx.stored, _config(ctx.check)
+    probes = stored.get("between") or []
+    if not probes:
+        return None
+    fn, names, args = ctx.check.function, stored["params"], stored["args"]
+    uses = stand_ins(ctx, config.uses)
+    replies = session.map(fn, [[*p["point"], *args] for p in probes], independent=True, stand_ins=uses)
+    for probe, reply in zip(probes, replies, strict=True):
+        try:
+            scale = scale_of(config.tolerance, names, [*probe["point"], *args], ctx.spec.data, ctx.where("scale"))
+        except SpecError:
+            scale = 0.0
+        problem = judge(reply, np.asarray(probe["answer"], dtype=np.float64), "numbers", config.tolerance, scale)
+        if problem is not None:
+            call = render_call(fn, names, [*probe["point"], *args])
+            return t("trajectory.between", call=call, problem=problem.text), call
+    return None
 
 
 @dataclass
@@ -200,13 +241,22 @@ def run(ctx: CheckContext) -> Verdict:
     table = _table(ctx, path)
     rtol = _config(ctx.check).tolerance.rtol
     final_ok = path.final is not None and close(np.asarray(path.final), np.asarray(stored["final"]), rtol)
-    if path.problem is None and table["first_diverging"] is None and final_ok:
+    landed = path.problem is None and table["first_diverging"] is None and final_ok
+    # The checkpoints and the final point may be published numbers: a function that counts its
+    # calls can land on them without computing anything. Official grading therefore also judges
+    # every answer along the student's own path against the reference's at that very point.
+    found = _first_wrong(ctx, path) if ctx.reference is not None else None
+    if landed and found is None and ctx.reference is None:
+        between = _check_between(ctx, ctx.session())  # the self-check's stand-in for the path check
+        if between is not None:
+            text, probe_call = between
+            return Verdict(False, text, counterexample=probe_call, examples=path.steps() + len(stored["between"]),
+                           details=table)
+    if landed and found is None:
         return Verdict(True, examples=path.steps())
     first, call, mistake = path.problem, None, None
-    if ctx.reference is not None:
-        found = _first_wrong(ctx, path)
-        if found is not None:
-            first, call, mistake = found
+    if found is not None:
+        first, call, mistake = found
     first = first or t("trajectory.left", function=ctx.check.function, names=", ".join(table["names"]))
     diverging = _diverging(table)
     text = f"{first}; {diverging}" if diverging else first
@@ -234,10 +284,14 @@ def _first_wrong(ctx: CheckContext, path: Walk) -> tuple[str, str, str | None] |
             return 0.0
 
     points = path.points
+    wanted_all = _reference_along(function, points, args, ctx.memo("reference-along", dict))
+    accepted = _plainly_right(path.answers, wanted_all, config.tolerance.rtol, config.tolerance.atol)
     for step, point in enumerate(points):
-        wanted = expected_at(point)
+        wanted = wanted_all[step][0]
         if wanted is None:
             return None
+        if step < len(accepted) and accepted[step]:
+            continue
         problem = judge(path.reply(step), wanted, "numbers", config.tolerance, scale(point))
         if problem is None:
             continue
@@ -246,6 +300,45 @@ def _first_wrong(ctx: CheckContext, path: Walk) -> tuple[str, str, str | None] |
         mistake = _mistake(ctx, path, points, window, expected_at, scale)
         return t("trajectory.at_step", step=step, call=call, problem=problem.text), call, mistake
     return None
+
+
+CACHED_POINTS = 50_000  # reference answers kept per check and process (a class's paths share most points)
+
+
+def _reference_along(function: Any, points: list[tuple[float, ...]], args: Sequence[Any],
+                     cache: dict[tuple[float, ...], Any]) -> list[tuple[Any, np.ndarray | None]]:
+    """The reference's answer at each point and its numbers (None where it gives none), under one quiet context.
+    Students whose code does the reference's arithmetic walk the very same points: those answers are
+    computed once per batch worker, not once per submission."""
+    found: list[Any] = []
+    with quiet():
+        for point in points:
+            if point not in cache:
+                if len(cache) >= CACHED_POINTS:
+                    cache.clear()
+                try:
+                    answer = normalize(function(*point, *copy.deepcopy(list(args))))
+                except Exception:
+                    answer = None
+                cache[point] = (answer, None if answer is None else numbers(answer))
+            found.append(cache[point])
+    return found
+
+
+def _plainly_right(answers: np.ndarray, wanted: list[tuple[Any, np.ndarray | None]], rtol: float,
+                   atol: float) -> np.ndarray:
+    """Which answers are right even with no `scale` (which only widens the tolerance): all finite and
+    |got - expected| <= rtol * |expected| + atol, row by row in one array operation. The others go
+    through the full judgement, which decides."""
+    count = len(answers)
+    rows = [flat for _, flat in wanted[:count]]
+    if count == 0 or any(r is None or r.shape != (answers.shape[1],) for r in rows):
+        return np.zeros(count, dtype=bool)
+    expected = np.vstack([r for r in rows if r is not None])
+    with np.errstate(all="ignore"):
+        near = np.abs(answers - expected) <= rtol * np.abs(expected) + atol
+        ok = np.isfinite(answers) & np.isfinite(expected) & near
+    return np.asarray(ok.all(axis=1))
 
 
 def _mistake(ctx: CheckContext, path: Walk, all_points: list[tuple[float, ...]], window: range, expected_at: Any,

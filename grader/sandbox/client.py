@@ -25,6 +25,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 import numpy as np
 
 from grader.errors import SandboxError
+from grader.sandbox import cgroups
 from grader.sandbox import isolation as isolation_mod
 from grader.sandbox.boundary import clean_text, decode_frame, optional_text, texts
 from grader.sandbox.inside import standins, wire
@@ -184,6 +185,11 @@ class Sandbox:
         self.isolation, self._process, self._control = started.isolation, started.process, started.control
         self._ready: dict[str, Any] | None = None
         self._lock = threading.Lock()
+        self._hierarchy = None if os.environ.get(CGROUPS_ENV) == "off" else cgroups.detect()
+        self._groups: dict[str, cgroups.Group] = {}
+        self._emptying: list[cgroups.Group] = []  # killed, removed once the kernel has emptied them
+        self._group_failed = False  # a group could not be made: that submission had the rlimits only
+        self.last_peak_bytes: int | None = None  # the last ended submission's peak memory, as its group counted it
         _open.add(self)
         _close_on_sigterm()
 
@@ -225,6 +231,16 @@ class Sandbox:
         assert self._ready is not None
         return {"numpy": str(self._ready.get("numpy")), "python": str(self._ready.get("python"))}
 
+    @property
+    def note(self) -> str | None:
+        """The report's isolation note: the mode's own, and which limits held here when any of
+        the sandbox's layers (per-submission cgroup, system-call filter) is missing."""
+        with self._lock:
+            self._await_ready()
+        assert self._ready is not None
+        return isolation_mod.note(self.isolation, None if self._hierarchy is None or self._group_failed
+                                  else self._hierarchy.describe(), self._ready.get("seccomp") is True)
+
     def pin(self, cpu: int) -> None:
         """Run this grader thread's process and the sandbox's submissions on one CPU.
 
@@ -250,18 +266,63 @@ class Sandbox:
         ident = f"s{next(_ids)}"
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
+        procs = self._group_for(ident, limits)
         try:
             self._request({"op": "start", "id": ident,
                            "limits": {**limits.for_sandbox(), "output_kb": limits.output_kb}},
-                          [theirs.fileno(), out_w])
+                          [theirs.fileno(), out_w, *procs])
         finally:
             theirs.close()
             os.close(out_w)
+            for fd in procs:
+                os.close(fd)
         return ident, mine, OutputCollector(out_r, limits.output_kb * 1024)
+
+    def _group_for(self, ident: str, limits: Limits) -> list[int]:
+        """Make the submission's cgroup where the machine allows; the files its process joins by."""
+        if self._hierarchy is None:
+            return []
+        self._emptying = [g for g in self._emptying if not g.remove(0.0)]
+        try:
+            group = cgroups.Group(self._hierarchy, f"grade-{os.getpid()}-{ident}", limits.memory_mb,
+                                  limits.processes)
+        except OSError:
+            self._group_failed = True
+            return []
+        self._groups[ident] = group
+        try:
+            return group.procs()
+        except OSError:
+            self._end_group(ident)
+            self._group_failed = True
+            return []
+
+    def _end_group(self, ident: str) -> None:
+        group = self._groups.pop(ident, None)
+        if group is not None:
+            # Whatever the zygote's kill missed (it cannot: a last guarantee, one pass). The kernel
+            # empties the group while the next submission runs; it is removed then, or at close.
+            group.kill(rounds=1)
+            self.last_peak_bytes = group.peak_bytes()
+            if not group.remove(0.0):
+                self._emptying.append(group)
+
+    def _sweep(self, ident: str) -> None:
+        """Kill whatever the part that just ended left running (see the zygote's _sweep_part). Where
+        the submission has a cgroup, the kernel's count says whether anything is left besides its
+        loaded process (and, under bubblewrap, its namespace's init): then only is the sweep needed."""
+        group = self._groups.get(ident)
+        tasks = group.tasks() if group is not None else None
+        if tasks is not None and tasks <= (2 if self.isolation.mode == "bubblewrap" else 1):
+            return
+        self._request({"op": "sweep", "id": ident})
 
     def _kill(self, ident: str, status: bool = False) -> int | None:
         """End a submission's processes; with `status`, first learn how it ended, if it did."""
-        reply = self._request({"op": "kill", "id": ident, "status": status})
+        try:
+            reply = self._request({"op": "kill", "id": ident, "status": status})
+        finally:
+            self._end_group(ident)
         code = reply.get("status")
         return code if type(code) is int else None
 
@@ -269,6 +330,12 @@ class Sandbox:
         """End the sandbox; when this returns, no process it started is left (see ZygoteProcess)."""
         self._control.close()  # the zygote kills its submissions' processes and ends
         self._process.stop()
+        for ident in list(self._groups):
+            self._end_group(ident)
+        for group in self._emptying:
+            group.kill()
+            group.remove()
+        self._emptying = []
         if self._process.stderr:
             self._process.stderr.close()
         _open.discard(self)
@@ -280,6 +347,7 @@ class Sandbox:
         self.close()
 
 
+CGROUPS_ENV = "GRADER_CGROUPS"  # "off": no per-submission cgroup even where one could be made (for tests)
 _open: weakref.WeakSet[Sandbox] = weakref.WeakSet()  # the sandboxes of this process not yet closed
 
 
@@ -427,6 +495,11 @@ class SubmissionProcess:
             self._sock = None
             self._reader = None
         return code
+
+    def sweep(self) -> None:
+        """Between parts: nothing a part started lives on into the next."""
+        if self._ident is not None:
+            self._sandbox._sweep(self._ident)
 
     def output_text(self) -> str:
         """What the submission printed, over all its restarts, within the spec's output_kb."""
@@ -763,6 +836,8 @@ class Session:
             message = _receive(self._reader, time.monotonic() + 2.0)
             if message.get("op") != "session_end" or self.final:
                 self._owner.kill()  # (the final session's process ends with it: a next one starts afresh)
+            else:
+                self._owner.sweep()
         except (SessionLost, OSError):
             self._owner.kill()
 

@@ -36,6 +36,24 @@ class Isolation:
     note: str | None
 
 
+NO_CGROUP_NOTE = ("memory and processes were limited per process (rlimits) only: no cgroup could be made "
+                  "here, so a submission's processes together could use more than its memory limit")
+CGROUP_NOTE = "memory and processes were limited per submission ({hierarchy}) and per process (rlimits)"
+NO_FILTER_NOTE = "no system-call filter (seccomp) was available here"
+
+
+def note(isolation: Isolation, cgroup: str | None, seccomp: bool) -> str | None:
+    """The report's isolation note: None when every layer held (bubblewrap, a cgroup per
+    submission, the system-call filter); otherwise the mode's note and which limits applied."""
+    if isolation.note is None and cgroup is not None and seccomp:
+        return None
+    parts = [isolation.note] if isolation.note else []
+    parts.append(CGROUP_NOTE.format(hierarchy=cgroup) if cgroup else NO_CGROUP_NOTE)
+    if not seccomp:
+        parts.append(NO_FILTER_NOTE)
+    return "; ".join(parts)
+
+
 def _package_dirs() -> tuple[list[str], list[str]]:
     """The directories to expose for the sandbox's packages, and their parents for sys.path."""
     dirs: list[str] = []
@@ -66,6 +84,17 @@ def _bwrap_usable(bwrap: str) -> bool:
 
 
 _detected: Isolation | None = None
+_help: list[str] = []
+
+
+def _bwrap_offers(option: str) -> bool:
+    """This bubblewrap knows `option` (--disable-userns came with 0.8)."""
+    if not _help:
+        try:
+            _help.append(subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=10).stdout)
+        except (OSError, subprocess.TimeoutExpired):
+            _help.append("")
+    return option in _help[0]
 
 
 def detect() -> Isolation:
@@ -134,7 +163,11 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
     else:
         # Capabilities inside the new user namespace only (never over the host): the zygote needs
         # them to give each submission its own PID and mount namespaces; the submission drops them.
-        command += ["--unshare-user", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
+        # No user namespace can be made inside it (the submissions' seccomp filter refuses them too).
+        command += ["--unshare-user"]
+        if _bwrap_offers("--disable-userns"):
+            command += ["--disable-userns", "--assert-userns-disabled"]
+        command += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
     command += [python, "-I", "-S", "/harness/zygote.py", str(control_fd), json.dumps(config)]
     return command
 

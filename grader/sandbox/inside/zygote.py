@@ -30,6 +30,7 @@ os.environ.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM
 
 import harness  # noqa: E402
 import numpy  # noqa: E402  (preloaded here so that no submission pays for it)
+import syscalls  # noqa: E402
 import wire  # noqa: E402
 
 CLONE_NEWNS = 0x00020000
@@ -45,6 +46,8 @@ PR_SET_PDEATHSIG = 1
 UID_BASE, UID_SPAN = 1_700_000_000, 100_000_000
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# The seccomp filter of syscalls.py, on every submission, where this kernel and architecture have it.
+SECCOMP = syscalls.program() is not None and _libc.prctl(21, 0, 0, 0, 0) >= 0  # PR_GET_SECCOMP
 
 
 def _check(result: int, what: str) -> None:
@@ -187,6 +190,8 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
     os.setsid()
     _apply_limits(limits)  # before dropping privileges: RLIMIT_NPROC binds the uid we become
     _drop_privileges(uid)
+    if SECCOMP:
+        syscalls.install()  # after no_new_privs (which it needs), before any student code
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": os.getcwd(), "LANG": "C.UTF-8",
@@ -211,9 +216,11 @@ class Live:
 _home: list[int] = []  # this process's own PID namespace, to come back to after each submission's
 
 
-def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
+def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int], groups: list[int] | None = None) -> Live:
     """Start one submission's process: a child of this one (fallback), or the child of the init
-    of a PID namespace of its own (bubblewrap). It isolates itself, then waits for the code."""
+    of a PID namespace of its own (bubblewrap). It isolates itself, then waits for the code.
+    `groups`: the `cgroup.procs` files of the cgroups the grader made for this submission (memory
+    and processes counted for the submission as a whole): the child joins them first thing."""
     scratch = None
     uid = _submission_uid()
     isolated = config["mode"] == "bubblewrap"
@@ -245,6 +252,7 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
         try:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (the zygote's own handler is for the zygote)
+            _join_groups(groups or [])  # before anything else is forked: every process of it is counted
             if isolated:
                 os.close(report_r)
                 _be_init(report_w)  # returns in the submission's process only
@@ -258,6 +266,16 @@ def _fork_submission(sock_fd: int, out_fd: int, limits: dict[str, int]) -> Live:
     if isolated:
         os.close(report_w)
     return Live(pid, scratch, uid, report_r)
+
+
+def _join_groups(groups: list[int]) -> None:
+    """Move this process into the submission's cgroups ("0" is the writer itself); a failure
+    stops the set-up, so that no submission runs outside the limits the grader asked for."""
+    for fd in groups:
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
 
 
 def _be_init(report_w: int) -> None:
@@ -392,22 +410,27 @@ def _reap_everything() -> None:
 def _serve(control: socket.socket, live: dict[str, Live]) -> None:
     exited: dict[int, int] = {}  # how the children that ended did, until the grader asks (or the next start)
     control.send(json.dumps({"op": "ready", "numpy": numpy.__version__, "python": sys.version.split()[0],
-                             "self_test": _self_test()}).encode())
+                             "self_test": _self_test(), "seccomp": SECCOMP}).encode())
     while True:
         try:
-            data, fds, _flags, _addr = socket.recv_fds(control, 65536, 4)
+            data, fds, _flags, _addr = socket.recv_fds(control, 65536, 8)
         except OSError:
             break
         if not data:
             break
         message = json.loads(data)
         op = message.get("op")
-        if op == "start" and len(fds) == 2:
+        if op == "start" and 2 <= len(fds) <= 4:
             exited.clear()
-            live[message["id"]] = _fork_submission(fds[0], fds[1], message["limits"])
-            for fd in fds:
-                os.close(fd)
+            try:
+                live[message["id"]] = _fork_submission(fds[0], fds[1], message["limits"], fds[2:])
+            finally:
+                for fd in fds:
+                    os.close(fd)
             reply = {"op": "started", "id": message["id"]}
+        elif op == "sweep":
+            started = live.get(str(message.get("id")))
+            reply = {"op": "swept", "found": _sweep_part(started, live) if started is not None else 0}
         elif op == "kill":
             ended = live.pop(str(message.get("id")), None)
             status = _exit_status(ended, exited) if ended is not None and message.get("status") is True else None
@@ -451,6 +474,73 @@ def _kill(started: Live, live: dict[str, Live]) -> None:
         shutil.rmtree(started.scratch, ignore_errors=True)
     started.target = 0
     harness.reap()
+
+
+def _status_fields(pid: str) -> tuple[int, list[str]]:
+    """A process's parent and its pid in each PID namespace from ours down (NSpid)."""
+    parent, nspid = -1, []
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("PPid:"):
+                parent = int(line.split()[1])
+            elif line.startswith("NSpid:"):
+                nspid = line.split()[1:]
+    return parent, nspid
+
+
+def _sweep_part(started: Live, live: dict[str, Live]) -> int:
+    """Kill every process a part left behind, from here (the submission's own kill(-1) at the end
+    of a part runs under its own seccomp filters, which can make it a no-op): every process of the
+    submission but its loaded process and, under bubblewrap, its namespace's init. Repeated until
+    none is found (a process can fork while the sweep runs; the process limit bounds it)."""
+    total = 0
+    for _ in range(200):
+        found = 0
+        if config["mode"] == "bubblewrap":
+            found = _kill_descendants(started.target, keep_inner=True)
+        elif started.uid is not None:
+            found = _sweep({entry.target for entry in live.values()}, started.uid)
+        else:  # under it, and the orphans re-parented to this subreaper (a double fork)
+            found = _kill_descendants(started.target, keep_inner=False)
+            found += _sweep({entry.target for entry in live.values()}, None)
+        harness.reap()
+        total += found
+        if not found:
+            break
+    return total
+
+
+def _kill_descendants(root: int, keep_inner: bool) -> int:
+    """SIGKILL every descendant of `root` (orphans of a PID namespace are re-parented to its init,
+    so under bubblewrap that is the whole namespace); `keep_inner`: but the init's first child (pid 2
+    in the namespace: the loaded process). Returns how many were signalled."""
+    if root <= 0:
+        return 0
+    parents: dict[int, tuple[int, list[str]]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = _status_fields(entry)
+            except (OSError, ValueError):
+                continue
+    inside = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (parent, _) in parents.items():
+            if parent in inside and pid not in inside:
+                inside.add(pid)
+                grew = True
+    found = 0
+    for pid in inside - {root}:
+        if keep_inner and parents[pid][0] == root and parents[pid][1][-1:] == ["2"]:
+            continue
+        found += 1
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return found
 
 
 def _real_uid(pid: str) -> int:
