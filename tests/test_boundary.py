@@ -148,12 +148,15 @@ def test_a_frame_of_any_shape_is_a_value_or_a_malformed_reply(message: dict[str,
 
 
 class _Owner:
-    """The session's owner, reduced to what a session asks of it (alive, kill)."""
+    """The session's owner, reduced to what a session asks of it (alive, kill, sweep)."""
 
     alive = True
 
     def kill(self, status: bool = False) -> int | None:
         return None
+
+    def sweep(self) -> None:
+        pass
 
 
 def _frame(payload: bytes) -> bytes:
