@@ -6,7 +6,7 @@ as pytest finds its rootdir. In each folder it climbs through, the first of thes
 
 1. the folder holds `spec.toml`: it is the exercise (a student's bundle, an exercise's own folder);
 2. the folder holds exercises in `assignments/*/spec.toml`: the one whose stub has the submission's
-   name (`logreg.ipynb` -> the exercise whose stub is `logreg.py`), else the one named by
+   name (`hw2.ipynb` -> the exercise whose stub is `hw2.py`), else the one named by
    `[tool.grader] assignment = "..."` in the folder's `pyproject.toml`, else the only one;
 3. otherwise climb on.
 
@@ -80,7 +80,7 @@ def _choose(root: Path, candidates: list[Path], stem: str | None) -> Path:
 
 
 def _stub_stem(spec: Path) -> str:
-    """The stem of the exercise's stub (`stub = "linreg.py"` -> "linreg"), else the folder's name."""
+    """The stem of the exercise's stub (`stub = "hw2.py"` -> "hw2"), else the folder's name."""
     stub = _table(spec).get("assignment", {}).get("stub")
     return Path(stub).stem if isinstance(stub, str) else spec.parent.name
 

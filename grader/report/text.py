@@ -48,7 +48,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 def md_inline(text: str, *, at_line_start: bool = True) -> str:
     """Hostile text as one line of Markdown that renders literally, escaping only what Markdown would read.
 
-    A reader often sees the file raw (an LMS comment box, an e-mail), so `f_x`, `Loss(f_x, y)` and `1. Loss`
+    A reader often sees the file raw (an LMS comment box, an e-mail), so `f_x`, `step(f_x, y)` and `1. step`
     stay as they are: only characters that could start emphasis, code, a link, HTML, an entity, strikethrough
     or math where they stand get a backslash. `at_line_start` adds the escapes a line's first characters need
     (list markers, headings, quotes); text after words of ours on the same line does not need them.
