@@ -436,11 +436,13 @@ def test_load_timeout_that_cannot_be_stopped_is_a_load_problem(box: Sandbox) -> 
     # one call into C that never returns to the interpreter, so no Python-level timer can stop it
     # (a loop that catches the timer's exception still has instants outside its `try`)
     source = "x = sum(range(10 ** 15))\n"
-    process = box.open([{"label": "slow.py", "source": source}], Limits(load_seconds=0.5, check_seconds=1))
+    # a budget with room for one load and not for a second (the hard kill comes at 0.5 s + the grace)
+    process = box.open([{"label": "slow.py", "source": source}], Limits(load_seconds=0.5, check_seconds=1),
+                       deadline=time.monotonic() + 4.5)
     try:
         assert process.load_problem is not None and "longer than" in process.load_problem
         with pytest.raises(SessionLost):
-            process.session(1.0)
+            process.session(1.0)  # no restart: what is left of the budget cannot hold a whole load
     finally:
         process.close()
 
