@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -70,9 +71,19 @@ def exit_code(result: SubmissionResult) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _never_fail_to_print()
     as_json = bool(argv) and argv[0] not in COMMANDS and "--json" in argv
     with use(_language(argv)):
         return guarded(lambda: _dispatch(argv), as_json=as_json)
+
+
+def _never_fail_to_print() -> None:
+    """A character the output's encoding lacks becomes "?" rather than a crash after the grading:
+    on Windows, output sent to a pipe or a file (an editor's run panel) is in the ANSI code page
+    (cp1252, cp949), which has no ✔ or ✘."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def guarded(command: Callable[[], int], *, as_json: bool = False) -> int:

@@ -133,3 +133,15 @@ def test_ctrl_c_stops_a_single_grade(tmp_path: Path) -> None:
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in stderr, stderr
+
+
+def test_an_output_encoding_without_the_report_marks_prints_the_report() -> None:
+    """On Windows, output sent to a pipe or a file is in the ANSI code page (cp1252 here), which
+    has no ✔ or ✘: the report still prints whole, with "?" for them, and the exit code stands."""
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    submission = FIXTURES / "fail-Loss__half_mse.py"
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "--self-check", str(submission)],
+                          capture_output=True, text=True, encoding="cp1252", env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "7 / 10" in done.stdout and "? 1. Loss" in done.stdout
+    assert "Traceback" not in done.stderr
