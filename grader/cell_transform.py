@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import resource
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,12 @@ from typing import Any
 
 def _limit(seconds: float, memory_mb: int) -> None:
     """The child bounds itself before it reads a byte of student text: CPU (the grader's timeout
-    is the first bound, this one outlives a stopped grader) and address space."""
+    is the first bound, this one outlives a stopped grader) and address space. Where there is no
+    resource module (Windows), the grader's timeout is the bound."""
+    try:
+        import resource
+    except ImportError:
+        return
     cpu = max(1, int(seconds) + 1)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     memory = memory_mb * 1024 * 1024

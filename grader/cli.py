@@ -150,20 +150,22 @@ def _single(argv: list[str]) -> int:
 
 
 def _grade(submission: Path, spec_path: Path, *, self_check: bool) -> SubmissionResult:
-    from grader.sandbox.isolation import start_zygote
+    from grader.sandbox.isolation import detect, start_zygote
 
+    isolation = detect("self-check" if self_check else "official")
     # First thing: the sandbox's worker imports numpy and tests its isolation while the grader
     # imports its own modules and reads the spec and the submission.
-    started = start_zygote()
+    started = start_zygote(isolation) if isolation.mode != "portable" else None
     one_blas_thread()
     try:
         from grader.pipeline import grade_path, load_assignment
-        from grader.sandbox.client import Sandbox
+        from grader.sandbox.client import start_runner
         from grader.spec import load_spec
     except BaseException:
-        started.process.kill()
+        if started is not None:
+            started.process.kill()
         raise
-    sandbox = Sandbox(started=started)
+    sandbox = start_runner("self-check" if self_check else "official", started)
     try:
         spec = load_spec(spec_path)
         if not self_check and (spec.reference is None or not spec.reference.is_file()):

@@ -358,6 +358,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "    python -m venv .venv\n"
               "    .venv\\Scripts\\activate          (Windows; on macOS and Linux: source .venv/bin/activate)\n"
               "    pip install -r requirements.txt\n\n"
+              "On Windows, if python is not found, type py instead. If PowerShell will not run activate, skip "
+              "that line and type .venv\\Scripts\\pip and .venv\\Scripts\\grade in place of pip and grade.\n\n"
               "Then check your work ({functions}) before you hand it in, from this folder:\n\n"
               "    grade --self-check {notebook}\n"
               "    grade --self-check {stub}\n\n"
@@ -365,19 +367,25 @@ MESSAGES: dict[str, dict[str, str]] = {
               "    %pip install -r requirements.txt\n"
               "    from grader import check; check()\n\n"
               "Add --lang ko (or check(lang=\"ko\")) for Korean. The self-check works without the reference "
-              "solution; the official grade may run more checks.",
+              "solution; the official grade may run more checks. It works on Windows, macOS and Linux: without "
+              "Linux's sandbox (bubblewrap) your code runs in a separate Python process with time, output and "
+              "memory limits, and the report says which.",
         "ko": "자가 점검: {title}\n\n"
               "이 폴더에서 터미널을 열고 한 번만 설치하세요 (Python 3.11 이상):\n\n"
               "    python -m venv .venv\n"
               "    .venv\\Scripts\\activate          (Windows. macOS와 Linux에서는 source .venv/bin/activate)\n"
               "    pip install -r requirements.txt\n\n"
+              "Windows에서 python을 찾을 수 없다고 나오면 py를 입력하세요. PowerShell이 activate를 실행하지 않으면 "
+              "그 줄은 건너뛰고 pip와 grade 대신 .venv\\Scripts\\pip와 .venv\\Scripts\\grade를 입력하세요.\n\n"
               "제출하기 전에 이 폴더에서 작성한 코드({functions})를 점검하세요:\n\n"
               "    grade --self-check {notebook} --lang ko\n"
               "    grade --self-check {stub} --lang ko\n\n"
               "또는 노트북 {notebook} 안에서, 각각 새 셀에:\n\n"
               "    %pip install -r requirements.txt\n"
               "    from grader import check; check(lang=\"ko\")\n\n"
-              "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다.",
+              "자가 점검은 정답 코드 없이 동작합니다. 공식 채점에서는 더 많은 검사를 할 수 있습니다. "
+              "Windows, macOS, Linux에서 모두 동작합니다. Linux의 샌드박스(bubblewrap)가 없으면 코드는 시간, 출력, "
+              "메모리 제한이 있는 별도의 Python 프로세스에서 실행되고, 어떤 제한이 적용되었는지 보고서에 나옵니다.",
     },
     "cli.build_wrote": {"en": "wrote {path}", "ko": "{path}을(를) 썼습니다"},
     "cli.up_to_date": {"en": "{path}: up to date", "ko": "{path}: 최신 상태입니다"},

@@ -12,6 +12,7 @@ report elsewhere.
 
 from __future__ import annotations
 
+import atexit
 import html
 import inspect
 import sys
@@ -20,11 +21,14 @@ import types
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import GraderError
 from grader.messages import default_language, t, use
 from grader.results import CheckResult, SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.sandbox.client import Runner
 
 
 def notebook_namespace() -> dict[str, Any]:
@@ -148,6 +152,29 @@ def _check_html(check: CheckResult) -> str:
     return "\n".join(out)
 
 
+_warm: list[Runner] = []
+
+
+def _warm_runner() -> Runner:
+    """One runner for every check() of this kernel, kept between calls: the sandbox's worker, or
+    the portable runner's next interpreter, is warm when the student checks again. Closed (and its
+    processes waited for) when the kernel's Python exits."""
+    from grader.sandbox.client import start_runner
+
+    if not _warm:
+        runner = start_runner("self-check")
+        atexit.register(runner.close)
+        _warm.append(runner)
+    return _warm[0]
+
+
+def _drop_runner() -> None:
+    if _warm:
+        runner = _warm.pop()
+        atexit.unregister(runner.close)
+        runner.close()
+
+
 def check(namespace: Mapping[str, Any] | None = None, *, source: str | None = None, lang: str | None = None,
           spec: Path | str | None = None) -> NotebookReport:
     """Self-check the functions defined so far (or `source`), in the sandbox; the report renders as HTML.
@@ -155,7 +182,6 @@ def check(namespace: Mapping[str, Any] | None = None, *, source: str | None = No
     The exercise is `spec` (its folder or spec.toml), else the one found from the notebook's folder
     (Jupyter's working folder) upward, as `grade` finds it."""
     from grader.discover import find_spec
-    from grader.sandbox.client import Sandbox
     from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
     from grader.spec import load_spec
 
@@ -172,8 +198,12 @@ def check(namespace: Mapping[str, Any] | None = None, *, source: str | None = No
             with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
                 path = Path(folder) / "notebook.py"
                 path.write_text(code, encoding="utf-8")
-                with Sandbox() as sandbox:
-                    result = grade_selfcheck(path, assignment, sandbox)
+                runner = _warm_runner()
+                try:
+                    result = grade_selfcheck(path, assignment, runner)
+                except BaseException:
+                    _drop_runner()  # whatever broke, the next check() starts a fresh one
+                    raise
         except GraderError as problem:  # no exercise found, a stale build: one line, not a traceback
             return NotebookReport(None, language, problem.message)
         return NotebookReport(replace(result, submission="notebook"), language)

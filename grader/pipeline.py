@@ -17,7 +17,7 @@ from grader.load import Submission, load_submission
 from grader.messages import t
 from grader.reference import Reference
 from grader.results import CheckResult, PartResult, Provenance, SubmissionResult
-from grader.sandbox.client import BUDGET_SPENT, Sandbox, SubmissionProcess
+from grader.sandbox.client import BUDGET_SPENT, Runner, SubmissionProcess
 from grader.spec import AssignmentSpec, CheckSpec
 from grader.spec.kinds import check_examples
 
@@ -53,7 +53,7 @@ def load_assignment(spec: AssignmentSpec, mode: Mode = "official",
     return Assignment(spec, mode, stored, digest, reference, drawn_with)
 
 
-def provenance(assignment: Assignment, sandbox: Sandbox) -> Provenance:
+def provenance(assignment: Assignment, sandbox: Runner) -> Provenance:
     spec = assignment.spec
     examples = {c.id: check_examples(c.config) for p in spec.parts for c in p.checks if check_examples(c.config)}
     return Provenance(grader_version=__version__, assignment=spec.id, spec_sha256=assignment.build_digest,
@@ -86,7 +86,7 @@ def budget_seconds(spec: AssignmentSpec, kind: str = "notebook") -> float:
     return loading + checks + BUDGET_GRACE_SECONDS
 
 
-def grade_submission(submission: Submission, assignment: Assignment, sandbox: Sandbox,
+def grade_submission(submission: Submission, assignment: Assignment, sandbox: Runner,
                      student: str | None = None, started: float | None = None) -> SubmissionResult:
     """Grade one loaded submission (`started`: when its budget began, if before this call).
     Whatever the student's code does, a result comes back, within budget_seconds."""
@@ -163,7 +163,7 @@ def _never_defined(result: CheckResult, function: str, process: SubmissionProces
                                                           where=str(process.stopped).split(": ", 1)[0]))
 
 
-def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: str | None = None) -> SubmissionResult:
+def grade_path(path: Path, assignment: Assignment, sandbox: Runner, student: str | None = None) -> SubmissionResult:
     """Load and grade one file; a file that cannot be loaded is a result with its error, not an exception."""
     started = time.monotonic()  # the budget covers the transformation of a notebook's cells too
     try:
@@ -177,7 +177,7 @@ def grade_path(path: Path, assignment: Assignment, sandbox: Sandbox, student: st
 
 
 def failed_result(path: Path, spec: AssignmentSpec, message: str, student: str | None,
-                  sandbox: Sandbox | None) -> SubmissionResult:
+                  sandbox: Runner | None) -> SubmissionResult:
     return SubmissionResult(submission=str(path), student=student, score=0.0, max_score=spec.max_score,
                             parts=_zero_parts(spec, "not graded: " + message), error=message,
                             isolation_note=sandbox.note if sandbox else None)

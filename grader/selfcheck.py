@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.pipeline import Assignment, grade_path, load_assignment
 from grader.results import SubmissionResult
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import Runner
 from grader.spec import AssignmentSpec
 
 MODE = "self-check"
@@ -23,6 +23,6 @@ def load_selfcheck_assignment(spec: AssignmentSpec) -> Assignment:
     return load_assignment(spec, "self-check")
 
 
-def grade_selfcheck(path: Path, assignment: Assignment, sandbox: Sandbox) -> SubmissionResult:
+def grade_selfcheck(path: Path, assignment: Assignment, sandbox: Runner) -> SubmissionResult:
     """Self-check one file: the same result type, JSON contract and exit codes as the official grade."""
     return grade_path(path, assignment, sandbox)

@@ -135,11 +135,13 @@ def test_a_frame_of_any_shape_is_a_value_or_a_malformed_reply(message: dict[str,
             assert reply.kind in ("returned", "raised", "missing")
             _assert_clean(reply)
     try:
-        notes, defined, stopped = read_loaded(message)
+        loaded = read_loaded(message)
     except SessionLost as lost:
         assert lost.kind == "protocol"
     else:
-        assert all(isinstance(n, str) for n in notes + defined) and (stopped is None or isinstance(stopped, str))
+        assert all(isinstance(n, str) for n in loaded.notes + loaded.defined)
+        assert loaded.stopped is None or isinstance(loaded.stopped, str)
+        assert all(type(a) is int and type(b) is int and type(c) is bool for a, b, c in loaded.halts)
     for packed in (message, message.get("packed")):
         try:  # what the caller maps to a malformed reply (Session.map)
             unpack_answers(packed, count)

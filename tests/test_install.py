@@ -143,10 +143,18 @@ def test_a_student_installs_the_handout_and_self_checks_from_its_folder(student:
     assert correct.returncode == 0, correct.stdout + correct.stderr
     official = _run([student / "grade", "linreg.py"], cwd=handout)
     assert official.returncode == 2 and "--self-check" in official.stderr
+    portable = _run([student / "grade", "--self-check", FIXTURES / "pass__notebook.ipynb", "--assignment", handout,
+                     "--json"], cwd=tmp_path, env_extra={"GRADER_ISOLATION": "portable"})
+    assert portable.returncode == 0, portable.stdout + portable.stderr
+    assert json.loads(portable.stdout)["provenance"]["isolation"] == "portable"
 
 
+@pytest.mark.parametrize("isolation", ["bubblewrap", "portable"])
 def test_check_in_a_real_jupyter_kernel_reports(student: Path, handout: Path, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                monkeypatch: pytest.MonkeyPatch, isolation: str) -> None:
+    """check() twice in one kernel (the second with the runner kept warm), in each isolation mode."""
+    if isolation == "bubblewrap" and shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed here")
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     kernels = tmp_path / "jupyter" / "kernels" / "student"
@@ -155,21 +163,25 @@ def test_check_in_a_real_jupyter_kernel_reports(student: Path, handout: Path, tm
             "display_name": "student", "language": "python"}
     (kernels / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("GRADER_ISOLATION", isolation)
     solution = (FIXTURES / "pass__reference.py").read_text(encoding="utf-8")
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("%pip install -q -r requirements.txt"),
         nbformat.v4.new_code_cell(solution),
         nbformat.v4.new_code_cell("from grader import check\nreport = check()\nprint(report.score, report.max_score)\n"
                                   "report"),
+        nbformat.v4.new_code_cell("again = check()\nprint(again.score, again.result.provenance.isolation)"),
     ])
     client = nbclient.NotebookClient(notebook, kernel_name="student", timeout=300,
                                      resources={"metadata": {"path": str(handout)}})
     client.execute()
-    outputs = notebook.cells[-1].outputs
+    outputs = notebook.cells[-2].outputs
     printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert printed.split() == ["10.0", "10.0"], outputs
     shown = [o for o in outputs if o.get("output_type") == "execute_result"]
     assert shown and "grader-report" in shown[0]["data"]["text/html"]
+    again = "".join(o.get("text", "") for o in notebook.cells[-1].outputs if o.get("output_type") == "stream")
+    assert again.split() == ["10.0", isolation], notebook.cells[-1].outputs
 
 
 def test_the_gradescope_zip_installs_with_its_setup_and_grades(tmp_path: Path) -> None:
@@ -235,3 +247,53 @@ def test_setup_sh_installs_python_3_11_where_the_image_has_an_older_one(tmp_path
     version = _run([root / "venv" / "bin" / "python", "-c", "import sys, grader; print(sys.version_info[:2])"],
                    cwd=tmp_path)
     assert version.stdout.strip() == "(3, 11)", version.stderr
+
+
+# What each platform's environment markers see (PEP 508), for the platforms students have.
+PLATFORMS = {
+    "win_amd64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"},
+    "macosx_14_0_arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
+                          "platform_machine": "arm64"},
+    "macosx_13_0_x86_64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
+                           "platform_machine": "x86_64"},
+}
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_the_dependencies_install_on_windows_and_macos(platform: str, python: str, tmp_path: Path) -> None:
+    """pip resolves the engine's dependencies for that platform from wheels alone (no compiler on a
+    student's laptop), the ones only that platform needs included (pip evaluates markers for the
+    machine it runs on: those are resolved in a second round, as the platform would see them)."""
+    import tomllib
+
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    wanted = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"])
+    environment = {**default_environment(), **PLATFORMS[platform], "python_version": python,
+                   "python_full_version": f"{python}.0", "implementation_name": "cpython",
+                   "platform_python_implementation": "CPython"}
+    for _ in range(4):
+        report = tmp_path / "report.json"
+        resolved = _run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                         "--only-binary=:all:", "--platform", platform, "--python-version", python,
+                         "--implementation", "cp", "--target", tmp_path / "target", "--report", report,
+                         *sorted(wanted)], cwd=tmp_path)
+        assert resolved.returncode == 0, resolved.stderr[-3000:]
+        installed = json.loads(report.read_text(encoding="utf-8"))["install"]
+        names = {canonicalize_name(item["metadata"]["name"]) for item in installed}
+        missing = set()
+        for item in installed:
+            for line in item["metadata"].get("requires_dist", []):
+                requirement = Requirement(line)
+                if requirement.marker is not None and requirement.marker.evaluate({**environment, "extra": ""}) \
+                        and canonicalize_name(requirement.name) not in names:
+                    requirement.marker = None
+                    missing.add(str(requirement))
+        if not missing:
+            break
+        wanted |= missing
+    assert not missing, f"still unresolved for {platform}: {sorted(missing)}"
+    assert {"numpy", "psutil"} <= names

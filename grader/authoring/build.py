@@ -15,7 +15,7 @@ from grader.errors import SpecError
 from grader.pipeline import grade_path, load_assignment
 from grader.plain import decode, numbers
 from grader.reference import Reference
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import start_runner
 from grader.spec import AssignmentSpec
 
 
@@ -73,7 +73,7 @@ def build_exercise(spec: AssignmentSpec, *, verify: bool = True) -> BuildReport:
 def verify_reference(spec: AssignmentSpec, stored_by_mode: dict[Mode, dict[str, Any]]) -> None:
     """The reference must get full marks from its own checks, officially and in the self-check."""
     assert spec.reference is not None
-    with Sandbox() as sandbox:
+    with start_runner("official") as sandbox:
         for mode, stored in stored_by_mode.items():
             assignment = load_assignment(spec, mode, stored)
             result = grade_path(spec.reference, assignment, sandbox)

@@ -127,14 +127,14 @@ def _run_autograder(root: Path, assignment: Path | None, lang: str) -> int:
     try:
         from grader.discover import find_spec
         from grader.pipeline import grade_path, load_assignment
-        from grader.sandbox.client import Sandbox
+        from grader.sandbox.client import start_runner
         from grader.spec import load_spec
 
         spec = load_spec(find_spec(assignment))
         glossary = Glossary.of(spec, lang)
         loaded = load_assignment(spec)
         submission = _pick_submission(root / "submission", spec.stub.name)
-        with Sandbox() as sandbox:
+        with start_runner("official") as sandbox:
             result = grade_path(submission, loaded, sandbox)
     except Exception as problem:  # the autograder's own failure still yields a results file
         error = f"Autograder error: {type(problem).__name__}: {problem}"

@@ -18,13 +18,13 @@ from typing import Any
 from grader.errors import GraderError
 from grader.messages import use
 from grader.pipeline import Assignment, failed_result, grade_path, load_assignment
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import Runner, start_runner
 from grader.spec import load_spec
 
 _local = threading.local()
 
 
-def _state(spec_path: str) -> tuple[Assignment, Sandbox]:
+def _state(spec_path: str) -> tuple[Assignment, Runner]:
     state = getattr(_local, "state", None)
     if state is None or state[0] != spec_path:
         if state is not None:
@@ -36,11 +36,11 @@ def _state(spec_path: str) -> tuple[Assignment, Sandbox]:
     return state[1], state[2]
 
 
-def _new_sandbox() -> Sandbox:
+def _new_sandbox() -> Runner:
     """A sandbox closed (and waited for) when this worker process exits. Not with atexit alone: a
     pool worker ends with os._exit, which runs no atexit hook but multiprocessing's finalizers
     (which an ordinary exit runs too); else the sandbox's processes would outlive the worker."""
-    sandbox = Sandbox()
+    sandbox = start_runner("official")
     util.Finalize(sandbox, sandbox.close, exitpriority=10)
     return sandbox
 

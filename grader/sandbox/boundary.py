@@ -76,3 +76,15 @@ def optional_text(value: Any, length: int) -> str | None:
     if not isinstance(value, str):
         raise wire.WireError("expected a string")
     return value[:length]
+
+
+def halts(value: Any, limit: int) -> list[list[Any]]:
+    """Where a load stopped (see the harness's toplevel.Outcome): at most `limit` entries of
+    [unit, statement, ended everything], two small non-negative ints and a bool; else WireError."""
+    if not isinstance(value, list) or len(value) > limit:
+        raise wire.WireError("expected a list of halts")
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3 and all(type(n) is int and 0 <= n < 1 << 20 for n in item[:2])
+                and type(item[2]) is bool):
+            raise wire.WireError("expected [unit, statement, ended] halts")
+    return [list(item) for item in value]

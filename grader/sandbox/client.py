@@ -7,6 +7,7 @@ that escapes into the grading of another check or another submission.
 
 from __future__ import annotations
 
+import abc
 import functools
 import itertools
 import json
@@ -27,7 +28,7 @@ import numpy as np
 from grader.errors import SandboxError
 from grader.sandbox import cgroups
 from grader.sandbox import isolation as isolation_mod
-from grader.sandbox.boundary import clean_text, decode_frame, optional_text, texts
+from grader.sandbox.boundary import clean_text, decode_frame, halts, optional_text, texts
 from grader.sandbox.inside import standins, wire
 from grader.sandbox.records import CallTable, decode_records
 from grader.spec import Limits
@@ -176,7 +177,72 @@ def _encode_arg(value: Any) -> dict[str, Any]:
     return wire.encode_result(value)
 
 
-class Sandbox:
+class Runner(abc.ABC):
+    """Where submissions run: the sandbox's warm worker (Sandbox) or fresh interpreters started as
+    new programs (portable.PortableSandbox). A SubmissionProcess talks to either the same way."""
+
+    isolation: isolation_mod.Isolation
+    forks = True  # a loaded submission serves each part from a fork of itself; else each part loads anew
+    last_peak_bytes: int | None = None  # the last ended submission's peak memory, where it was counted
+
+    def open(self, units: list[dict[str, str]], limits: Limits, kind: str = "python",
+             top_level: str = "run", deadline: float = math.inf) -> SubmissionProcess:
+        """Load a submission: `kind` "python" (a module) or "notebook" (cells); `top_level` "run"
+        (as Python runs it) or "salvage" (failing and idle top-level statements skipped);
+        `deadline` (time.monotonic) ends the submission's whole time budget, restarts included."""
+        return SubmissionProcess(self, units, limits, kind, top_level, deadline)
+
+    @property
+    @abc.abstractmethod
+    def note(self) -> str | None:
+        """The report's isolation note: None when every layer of the strong sandbox held."""
+
+    @property
+    @abc.abstractmethod
+    def versions(self) -> dict[str, str]:
+        """The numpy and Python versions the submissions run with."""
+
+    def pin(self, cpu: int) -> None:  # noqa: B027 (a runner that cannot pin does nothing)
+        """Keep the grader and its submissions on one CPU, where the runner can."""
+
+    @abc.abstractmethod
+    def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
+        """A fresh process for one submission: its id, its channel, and its output."""
+
+    @abc.abstractmethod
+    def _kill(self, ident: str, status: bool = False) -> int | None:
+        """End a submission's processes; with `status`, first learn how it ended, if it did."""
+
+    def _sweep(self, ident: str) -> None:  # noqa: B027 (a runner that ends each part's process has nothing to sweep)
+        """Kill whatever the part that just ended left running."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """End the runner; when this returns, no process it started is left."""
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_runner(purpose: isolation_mod.Purpose = "official",
+                 started: isolation_mod.Started | None = None) -> Runner:
+    """The runner a grade uses (see isolation.detect): the sandbox, or for a self-check where
+    bubblewrap is missing (or wherever $GRADER_ISOLATION=portable asks for it) the portable runner.
+    `started`: a sandbox's worker already on its way up, for that purpose."""
+    if started is not None:
+        return Sandbox(started=started)
+    isolation = isolation_mod.detect(purpose)
+    if isolation.mode == "portable":
+        from grader.sandbox.portable import PortableSandbox
+
+        return PortableSandbox(isolation)
+    return Sandbox(isolation)
+
+
+class Sandbox(Runner):
     """One warm worker process (the zygote); submissions are graded in it one at a time."""
 
     def __init__(self, isolation: isolation_mod.Isolation | None = None,
@@ -189,7 +255,6 @@ class Sandbox:
         self._groups: dict[str, cgroups.Group] = {}
         self._emptying: list[cgroups.Group] = []  # killed, removed once the kernel has emptied them
         self._group_failed = False  # a group could not be made: that submission had the rlimits only
-        self.last_peak_bytes: int | None = None  # the last ended submission's peak memory, as its group counted it
         _open.add(self)
         _close_on_sigterm()
 
@@ -254,13 +319,6 @@ class Sandbox:
         except OSError:
             return
         self._request({"op": "pin", "cpu": cpu})
-
-    def open(self, units: list[dict[str, str]], limits: Limits, kind: str = "python",
-             top_level: str = "run", deadline: float = math.inf) -> SubmissionProcess:
-        """Load a submission: `kind` "python" (a module) or "notebook" (cells); `top_level` "run"
-        (as Python runs it) or "salvage" (failing and idle top-level statements skipped);
-        `deadline` (time.monotonic) ends the submission's whole time budget, restarts included."""
-        return SubmissionProcess(self, units, limits, kind, top_level, deadline)
 
     def _start(self, limits: Limits) -> tuple[str, socket.socket, OutputCollector]:
         ident = f"s{next(_ids)}"
@@ -340,15 +398,9 @@ class Sandbox:
             self._process.stderr.close()
         _open.discard(self)
 
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 CGROUPS_ENV = "GRADER_CGROUPS"  # "off": no per-submission cgroup even where one could be made (for tests)
-_open: weakref.WeakSet[Sandbox] = weakref.WeakSet()  # the sandboxes of this process not yet closed
+_open: weakref.WeakSet[Runner] = weakref.WeakSet()  # the sandboxes of this process not yet closed
 
 
 def _close_on_sigterm() -> None:
@@ -374,7 +426,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 class SubmissionProcess:
     """A loaded submission: forks one fresh session per part; restarted after a timeout."""
 
-    def __init__(self, sandbox: Sandbox, units: list[dict[str, str]], limits: Limits, kind: str = "python",
+    def __init__(self, sandbox: Runner, units: list[dict[str, str]], limits: Limits, kind: str = "python",
                  top_level: str = "run", deadline: float = math.inf) -> None:
         self._sandbox = sandbox
         self.deadline = deadline  # the end of the submission's time budget: no load or session outlasts it
@@ -385,6 +437,7 @@ class SubmissionProcess:
         self.notes: list[str] = []
         self.defined: list[str] = []
         self.stopped: str | None = None  # where and why a .py's top-level code stopped (the rest never ran)
+        self._halts: list[list[Any]] = []  # where the first load stopped early: a reload stops there too
         self.load_problem: str | None = None
         self._ident: str | None = None
         self._sock: socket.socket | None = None
@@ -400,7 +453,7 @@ class SubmissionProcess:
 
     def _boot(self) -> None:
         left = self.deadline - time.monotonic()
-        restart = bool(self.outputs)
+        restart = bool(self.outputs)  # after a timeout, or for each next part where the runner does not fork
         if left <= 0 or (restart and left < self._hard_limit()):
             # a restart gets a whole load or none: a load cut short would grade a half-defined submission
             self._out_of_budget = True
@@ -414,9 +467,13 @@ class SubmissionProcess:
         cells = 2 if self.kind == "notebook" else 1  # the process's own timer stops first, within the budget
         seconds = min(self.limits.load_seconds, max(0.05, (left - LOAD_GRACE_SECONDS) / cells))
         try:
+            # A reload is quiet (the output shown is the first load's) and stops where the first did.
             wire.send(sock, {"op": "load", "units": self._units, "kind": self.kind, "top_level": self.top_level,
-                             "seconds": seconds})
-            self.notes, self.defined, self.stopped = read_loaded(_receive(self._reader, deadline))
+                             "seconds": seconds, "quiet": restart, "halts": self._halts})
+            loaded = read_loaded(_receive(self._reader, deadline))
+            self.defined = loaded.defined
+            if not restart:  # what the report says of the load is the first load's
+                self.notes, self.stopped, self._halts = loaded.notes, loaded.stopped, loaded.halts
             self.load_problem = None
         except SessionLost as lost:
             self.kill()
@@ -450,7 +507,9 @@ class SubmissionProcess:
 
     def session(self, seconds: float, final: bool = False) -> Session:
         """A fresh session for one part; `final` (the last part) is served by the loaded process
-        itself, which ends with it."""
+        itself, which ends with it. Where the runner does not fork, every part is: the next one
+        loads the submission anew in a fresh process."""
+        final = final or not self._sandbox.forks
         if self._sock is None:
             self._boot()
         if self._sock is None:
@@ -547,14 +606,25 @@ def _receive_payload(reader: wire.FrameReader, deadline: float) -> bytes:
             raise SessionLost("exited", str(error)) from None
 
 
-def read_loaded(message: dict[str, Any]) -> tuple[list[str], list[str], str | None]:
-    """The load's reply, checked against its schema before any field is used: the notes, the
-    names defined, where a .py stopped. A frame of any other shape is a malformed reply."""
+@dataclass(frozen=True)
+class Loaded:
+    """The load's reply: notes for the report, the names defined, where a .py stopped, and where
+    each unit stopped early (see the harness's toplevel.Outcome: a reload stops there again)."""
+
+    notes: list[str]
+    defined: list[str]
+    stopped: str | None
+    halts: list[list[Any]]
+
+
+def read_loaded(message: dict[str, Any]) -> Loaded:
+    """The load's reply, checked against its schema before any field is used. A frame of any
+    other shape is a malformed reply."""
     if message.get("op") != "loaded":
         raise SessionLost("protocol", "unexpected first message")
     try:
-        return (texts(message.get("notes", []), 50, 300), texts(message.get("defined", []), 200, 100),
-                optional_text(message.get("stopped"), 300))
+        return Loaded(texts(message.get("notes", []), 50, 300), texts(message.get("defined", []), 200, 100),
+                      optional_text(message.get("stopped"), 300), halts(message.get("halts", []), MAX_HALTS))
     except wire.WireError as error:
         raise SessionLost("protocol", f"malformed load reply ({error})") from None
 
@@ -849,6 +919,7 @@ def _script_values(values: Sequence[Any]) -> dict[str, Any]:
     return {"values": [_encode_arg(v) for v in values]}
 
 
+MAX_HALTS = 1000  # where a load stopped early: one entry per notebook cell at most
 BUDGET_SPENT = "the submission used up its time budget"  # a load_problem (the report words it, see pipeline)
 LOAD_GRACE_SECONDS = 2.0  # the process's own load timer first, then the grader's hard kill
 MAX_ASKED_NUMBERS = 100_000  # numbers in one asked call's arguments: the grader's work per call is bounded

@@ -20,19 +20,24 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 HARNESS_DIR = Path(__file__).resolve().parent / "inside"
 SANDBOX_PACKAGES = ("numpy",)
-ISOLATION_ENV = "GRADER_ISOLATION"  # "fallback" forces the weaker mode (for tests)
+ISOLATION_ENV = "GRADER_ISOLATION"  # "bubblewrap", "fallback" or "portable": that mode, never another
 
 FALLBACK_NOTE = ("weaker isolation: bubblewrap is not available, so the submission ran with resource limits, "
                  "its own session and a scratch folder, but without private namespaces (it could read "
                  "world-readable files, see other processes and reach the network)")
 
+Mode = Literal["bubblewrap", "fallback", "portable"]
+# The self-check may use the portable runner by itself; the official grade only when asked to.
+Purpose = Literal["official", "self-check"]
+
 
 @dataclass(frozen=True)
 class Isolation:
-    mode: str  # "bubblewrap" or "fallback"
+    mode: Mode
     note: str | None
 
 
@@ -54,7 +59,7 @@ def note(isolation: Isolation, cgroup: str | None, seccomp: bool) -> str | None:
     return "; ".join(parts)
 
 
-def _package_dirs() -> tuple[list[str], list[str]]:
+def package_dirs() -> tuple[list[str], list[str]]:
     """The directories to expose for the sandbox's packages, and their parents for sys.path."""
     dirs: list[str] = []
     parents: list[str] = []
@@ -83,7 +88,6 @@ def _bwrap_usable(bwrap: str) -> bool:
     return probe.returncode == 0
 
 
-_detected: Isolation | None = None
 _help: list[str] = []
 
 
@@ -97,16 +101,45 @@ def _bwrap_offers(option: str) -> bool:
     return option in _help[0]
 
 
-def detect() -> Isolation:
-    """bubblewrap when it is installed and works here; the fallback otherwise."""
-    global _detected
-    if os.environ.get(ISOLATION_ENV) == "fallback":
+def detect(purpose: Purpose = "official") -> Isolation:
+    """The mode a grade runs in: the one $GRADER_ISOLATION names, else bubblewrap where it is
+    installed and works here; without it the self-check uses the portable runner, and the official
+    grade the Linux fallback (with its note), or stops where there is no Linux: it is never given
+    the portable runner's weaker limits unless the instructor asks for them."""
+    from grader.errors import SandboxError
+
+    asked = os.environ.get(ISOLATION_ENV, "").strip().lower()
+    if asked not in ("", "bubblewrap", "fallback", "portable"):
+        raise SandboxError(f"{ISOLATION_ENV}={asked!r} is not a mode: use bubblewrap, fallback or portable")
+    if asked == "portable":
+        return Isolation("portable", None)
+    if asked == "fallback":
+        if sys.platform != "linux":
+            raise SandboxError(f"{ISOLATION_ENV}=fallback needs Linux: use {ISOLATION_ENV}=portable here")
         return Isolation("fallback", FALLBACK_NOTE)
-    if _detected is None:
+    if _strong_usable():
+        return Isolation("bubblewrap", None)
+    if asked == "bubblewrap":
+        raise SandboxError(f"{ISOLATION_ENV}=bubblewrap, but bubblewrap is not installed or cannot make "
+                           "namespaces here")
+    if purpose == "self-check":
+        return Isolation("portable", None)
+    if sys.platform == "linux":
+        return Isolation("fallback", FALLBACK_NOTE)
+    raise SandboxError(f"the official grade needs Linux (bubblewrap, or the fallback's Linux facilities), and "
+                       f"this is {sys.platform}: set {ISOLATION_ENV}=portable to grade with the portable runner, "
+                       "whose weaker limits every report then names, or grade on Linux")
+
+
+_strong: list[bool] = []
+
+
+def _strong_usable() -> bool:
+    """bubblewrap is installed and works here (probed once per process)."""
+    if not _strong:
         bwrap = shutil.which("bwrap")
-        usable = bwrap is not None and sys.platform == "linux" and _bwrap_usable(bwrap)
-        _detected = Isolation("bubblewrap", None) if usable else Isolation("fallback", FALLBACK_NOTE)
-    return _detected
+        _strong.append(bwrap is not None and sys.platform == "linux" and _bwrap_usable(bwrap))
+    return _strong[0]
 
 
 SANDBOX_SITE = "/site"  # where the offered packages appear inside bubblewrap, whatever their real path
@@ -114,9 +147,10 @@ SANDBOX_SITE = "/site"  # where the offered packages appear inside bubblewrap, w
 
 def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
     python = os.path.realpath(sys.executable)
-    package_dirs, parents = _package_dirs()
+    exposed, parents = package_dirs()
     if isolation.mode != "bubblewrap":
-        config = {"mode": isolation.mode, "paths": parents}
+        # (the folders that hold the packages hold others too: only these may be imported)
+        config: dict[str, object] = {"mode": isolation.mode, "paths": parents, "offered": list(SANDBOX_PACKAGES)}
         return [python, "-I", "-S", str(HARNESS_DIR / "zygote.py"), str(control_fd), json.dumps(config)]
     # The packages are mounted side by side under one fixed folder (numpy's extensions find
     # numpy.libs next to them): a virtual environment may live anywhere, /tmp included, which
@@ -148,7 +182,7 @@ def zygote_command(isolation: Isolation, control_fd: int) -> list[str]:
     for site_dir in hidden:
         command += ["--remount-ro", site_dir]
     command += ["--perms", "0755", "--dir", SANDBOX_SITE]
-    for directory in package_dirs:
+    for directory in exposed:
         command += ["--ro-bind", directory, f"{SANDBOX_SITE}/{os.path.basename(directory)}"]
     if not python.startswith(prefix + os.sep):
         command += ["--ro-bind", python, python]

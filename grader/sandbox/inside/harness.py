@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import io
 import os
-import resource
 import signal
 import socket
 import sys
@@ -25,7 +24,10 @@ import toplevel
 import wire
 
 OUTPUT_LIMIT = 64 * 1024
+MAX_HALTS = 1000  # one per notebook cell at most
 _exit = os._exit  # the harness's own, whatever the student's code does to the os module
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
 class _BoundedWriter(io.TextIOBase):
     """stdout/stderr that forward the first bytes and silently drop the rest."""
@@ -77,14 +79,16 @@ class _CapturedOutput(io.TextIOBase):
         return "".join(self._parts)
 
 
-def load(units: list[dict[str, Any]], mode: str = "run", kind: str = "python",
-         seconds: float = 10.0) -> tuple[dict[str, Any], toplevel.Outcome]:
-    """Run every unit (file or notebook cell) in one namespace, as Python or Jupyter would."""
+def load(units: list[dict[str, Any]], mode: str = "run", kind: str = "python", seconds: float = 10.0,
+         timer: str = "signal", offered: frozenset[str] | None = None,
+         halts: list[list[Any]] | None = None) -> tuple[dict[str, Any], toplevel.Outcome]:
+    """Run every unit (file or notebook cell) in one namespace, as Python or Jupyter would
+    (a reload stops where the first load did: `halts`, see toplevel.Outcome)."""
     namespace: dict[str, Any] = {"__name__": "submission", "get_ipython": _get_ipython,
                                  "display": lambda *a, **k: None}
-    loader = toplevel.Loader(namespace, mode, kind, seconds)
+    loader = toplevel.Loader(namespace, mode, kind, seconds, timer, offered)
     namespace["__builtins__"] = loader.builtins()
-    return namespace, loader.run(units)
+    return namespace, loader.run(units, halts)
 
 
 _IPYTHON = toplevel.NoIPython()
@@ -107,14 +111,19 @@ def _student_traceback(error: BaseException) -> list[str]:
     lines = []
     try:
         for frame in traceback.extract_tb(error.__traceback__):
-            if frame.filename == __file__ or frame.filename.startswith("/harness") or \
-                    frame.filename.startswith("<") or "/numpy/" in frame.filename:
+            if frame.filename.startswith("<") or _among(frame.filename, _HERE) or _among(frame.filename, _NUMPY):
                 continue
             line = (frame.line or "").strip()
             lines.append(f"{frame.filename}, line {frame.lineno}, in {frame.name}: {line}"[:wire.MAX_TEXT])
     except BaseException:
         pass
     return lines[-8:]
+
+
+def _among(filename: str, folder: str) -> bool:
+    """`filename` lies in `folder` (the harness's own, or numpy's), whatever the platform's separator."""
+    where = os.path.dirname(os.path.abspath(filename))
+    return where == folder or where.startswith(folder + os.sep)
 
 
 def _error_reply(error: BaseException) -> dict[str, Any]:
@@ -377,30 +386,31 @@ def _pack_answers(values: list[Any]) -> dict[str, Any] | None:
 
 
 def serve_submission(sock: socket.socket, load_message: dict[str, Any], own_namespace: bool, own_uid: bool = False,
-                     output_limit: int = OUTPUT_LIMIT) -> None:
+                     output_limit: int = OUTPUT_LIMIT, forks: bool = True,
+                     offered: frozenset[str] | None = None) -> None:
     """Load once, then fork a fresh session per part so that parts cannot share state (the last
     part, asked for as "final", is served by this process itself, which then ends).
 
     own_namespace: only this process and the namespace's init live in the submission's PID
     namespace; own_uid: it runs under a uid no other process uses. Either way kill(-1) reaches
-    exactly what it started."""
+    exactly what it started. forks=False (the portable runner: no fork on every platform): the
+    first session is served here, and the grader starts a fresh process for the next part."""
     # A courtesy that keeps a chatty loop cheap; the bound that holds is the grader's (it keeps
     # output_kb of whatever arrives, os.write and children included).
     sys.stdout = _BoundedWriter(1, output_limit)
     sys.stderr = _BoundedWriter(2, output_limit)
-    namespace, outcome = load(list(load_message.get("units", [])), str(load_message.get("top_level", "run")),
-                              str(load_message.get("kind", "python")), float(load_message.get("seconds", 10.0)))
-    # A timer the loading set would end this process later, in the middle of some part (a fork
-    # starts without timers, this process would not): the loading is over, so are its timers.
-    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-        signal.setitimer(timer, 0)
-    timers_cleared = _delete_posix_timers()
+    with _silenced(load_message.get("quiet") is True):
+        namespace, outcome = load(list(load_message.get("units", [])), str(load_message.get("top_level", "run")),
+                                  str(load_message.get("kind", "python")), float(load_message.get("seconds", 10.0)),
+                                  "signal" if forks else "thread", offered, load_message.get("halts"))
+    timers_cleared = _clear_timers() if forks else True
     # Everything alive now is shared with each session's fork: frozen, the sessions' garbage
     # collections never walk (and so never copy) those pages. The loading's own garbage goes first.
     gc.collect()
     gc.freeze()
     defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))[:200]
-    wire.send(sock, {"op": "loaded", "notes": outcome.notes[:50], "defined": defined, "stopped": outcome.stopped})
+    wire.send(sock, {"op": "loaded", "notes": outcome.notes[:50], "defined": defined, "stopped": outcome.stopped,
+                     "halts": outcome.halts[:MAX_HALTS]})
     while True:
         try:
             message = wire.recv(sock)
@@ -413,8 +423,8 @@ def serve_submission(sock: socket.socket, load_message: dict[str, Any], own_name
         # Written before the fork, while no student process is alive: the grader skips every
         # frame up to this one, so nothing an earlier session forged can pass for this one's.
         wire.send(sock, {"op": "session_start", "nonce": str(message.get("nonce", ""))[:64]})
-        if message.get("final") is True and timers_cleared and _fresh():
-            _serve_last(sock, namespace)
+        if not forks or (message.get("final") is True and timers_cleared and _fresh()):
+            _serve_last(sock, namespace, linger=not forks)
         pid = os.fork()
         if pid == 0:
             try:
@@ -427,6 +437,37 @@ def serve_submission(sock: socket.socket, load_message: dict[str, Any], own_name
         status = _wait_for(pid)
         _clear_leftovers(own_namespace or own_uid, pid)
         wire.send(sock, {"op": "session_end", "status": status})
+
+
+class _silenced:
+    """A reload's own output goes nowhere: what the submission prints while loading is shown once,
+    from its first load (a part after a timeout, or every part in the portable runner, loads again).
+    At the descriptors, so that os.write and child processes are silenced too."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._saved: list[int] = []
+
+    def __enter__(self) -> None:
+        if self._quiet:
+            null = os.open(os.devnull, os.O_WRONLY)
+            self._saved = [os.dup(1), os.dup(2)]
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.close(null)
+
+    def __exit__(self, *exc: object) -> None:
+        for fd, saved in zip((1, 2), self._saved, strict=False):
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def _clear_timers() -> bool:
+    """A timer the loading set would end this process later, in the middle of some part (a fork
+    starts without timers, this process would not): the loading is over, so are its timers."""
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        signal.setitimer(timer, 0)
+    return _delete_posix_timers()
 
 
 def _delete_posix_timers() -> bool:
@@ -449,6 +490,8 @@ def _fresh() -> bool:
     """This process can serve a session as a fork of it would: only this thread runs here (a
     thread the loading started would live on; a fork copies only the calling thread), and the
     loading used little CPU (the CPU limit counts from a process's start)."""
+    import resource  # (POSIX only, as fork is)
+
     try:
         used = resource.getrusage(resource.RUSAGE_SELF)
         return len(os.listdir("/proc/self/task")) == 1 and used.ru_utime + used.ru_stime < 0.5
@@ -456,12 +499,16 @@ def _fresh() -> bool:
         return False
 
 
-def _serve_last(sock: socket.socket, namespace: dict[str, Any]) -> None:
+def _serve_last(sock: socket.socket, namespace: dict[str, Any], linger: bool = False) -> None:
     """The last session, served by the loaded process itself and then its end: nothing runs here
-    after it, so it needs no fork of its own (one fork fewer per submission)."""
+    after it, so it needs no fork of its own (one fork fewer per submission). `linger` (the
+    portable runner): it ends when the grader ends it, not before, so that the grader finds
+    every process the part started still under it (an orphan would leave its tree)."""
     try:
         Session(sock, namespace).serve()
         wire.send(sock, {"op": "session_end", "status": 0})
+        while linger:
+            wire.recv(sock)
     finally:
         _exit(0)
 

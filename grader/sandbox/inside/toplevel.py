@@ -15,15 +15,16 @@ hard kill, which grades nothing.
 from __future__ import annotations
 import __future__
 
+import _thread
 import ast
 import builtins
 import dis
 import importlib.util
 import linecache
 import os
-import posix
 import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable
@@ -169,10 +170,16 @@ class Outcome:
 
     notes: list[str] = field(default_factory=list)
     stopped: str | None = None
+    # Where each unit stopped early: [unit, statement, whether nothing after it ran]. A reload
+    # (the next part where the runner does not fork, a restart after a timeout) stops there again
+    # without running that statement: it ends as the first load did, and never waits out its timer twice.
+    halts: list[list[Any]] = field(default_factory=list)
 
 
 class _Clock:
     """SIGALRM raising LoadTimeout in the main thread while student code runs (and only then)."""
+
+    signum = getattr(signal, "SIGALRM", signal.SIGINT)
 
     def __init__(self) -> None:
         self.armed = False
@@ -187,9 +194,55 @@ class _Clock:
         self.expired = False
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001), _REPEAT)
 
-    @staticmethod
-    def stop() -> None:
+    def stop(self) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class _ThreadClock(_Clock):
+    """The same timer without SIGALRM (Windows has none; the portable runner uses it everywhere):
+    a thread asks the main thread to run the handler (_thread.interrupt_main), which raises
+    LoadTimeout between two bytecodes. A call into C that never returns to Python is not
+    interrupted: the grader's hard kill ends it. Each start is a new round: a request of an
+    earlier round that arrives late is ignored."""
+
+    signum = signal.SIGINT
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._round = 0
+        self._due = -1
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self._due != self._round:
+            return
+        super().handler(signum, frame)
+
+    def start(self, seconds: float) -> None:
+        self.stop()
+        self.expired = False
+        self._round += 1
+        stop, this_round = threading.Event(), self._round
+        self._stop = stop
+
+        def ring() -> None:
+            if stop.wait(max(seconds, 0.001)):
+                return
+            while not stop.is_set():
+                self._due = this_round
+                _thread.interrupt_main(self.signum)
+                stop.wait(_REPEAT)
+
+        self._thread = threading.Thread(target=ring, name="load-clock", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._due = -1
 
 
 def _text(error: BaseException) -> str:
@@ -214,13 +267,18 @@ def _module_line(error: BaseException, label: str) -> int | None:
 class Loader:
     """Runs the units in one namespace; `mode` is "run" (as Python runs it) or "salvage"."""
 
-    def __init__(self, namespace: dict[str, Any], mode: str, kind: str, seconds: float) -> None:
+    def __init__(self, namespace: dict[str, Any], mode: str, kind: str, seconds: float, timer: str = "signal",
+                 offered: frozenset[str] | None = None) -> None:
         self.namespace = namespace
         self.mode = mode
         self.kind = kind
         self.seconds = seconds
         self.outcome = Outcome()
-        self.clock = _Clock()
+        self.clock = _ThreadClock() if timer == "thread" else _Clock()
+        # The third-party packages the sandbox offers: None where nothing else can be found anyway
+        # (bubblewrap shows only those); else a module outside them and the standard library is
+        # missing too, as it is under bubblewrap, whatever the machine has installed.
+        self.offered = offered
         self.skipped = 0
         self._absent: dict[str, Absent] = {}
         self._asked_input = False
@@ -249,7 +307,8 @@ class Loader:
             if top in self._absent:
                 return self._absent[top]
             try:
-                missing = importlib.util.find_spec(top) is None
+                missing = (self.offered is not None and top not in self.offered
+                           and top not in sys.stdlib_module_names) or importlib.util.find_spec(top) is None
             except (ImportError, ValueError):
                 missing = True
             if missing:
@@ -261,8 +320,8 @@ class Loader:
 
     # ---------------------------------------------------------------- running
 
-    def run(self, units: list[dict[str, Any]]) -> Outcome:
-        previous = signal.signal(signal.SIGALRM, self.clock.handler)
+    def run(self, units: list[dict[str, Any]], halts: list[list[Any]] | None = None) -> Outcome:
+        previous = signal.signal(self.clock.signum, self.clock.handler)
         _replace_exit(_fake_exit)
         total = self.seconds * (_TOTAL_CELL_FACTOR if self.kind == "notebook" else 1)
         budget = total
@@ -273,7 +332,8 @@ class Loader:
                                               f"up its load time ({total:g} s)")
                     break
                 started = time.monotonic()
-                ended_all = self._run_unit(str(unit["label"]), str(unit["source"]), min(self.seconds, budget))
+                ended_all = self._run_unit(index, str(unit["label"]), str(unit["source"]), min(self.seconds, budget),
+                                           _halts_of(halts or [], index))
                 budget -= time.monotonic() - started
                 if ended_all:
                     if index + 1 < len(units):
@@ -282,13 +342,13 @@ class Loader:
         finally:
             self.clock.stop()
             _replace_exit(_real_exit)
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(self.clock.signum, previous)
         if self.skipped:
             self.outcome.notes.append(f"the file does not run as written: {self.skipped} top-level statement(s) "
                                       'were skipped (top_level = "salvage")')
         return self.outcome
 
-    def _run_unit(self, label: str, source: str, seconds: float) -> bool:
+    def _run_unit(self, index: int, label: str, source: str, seconds: float, halts: dict[int, bool]) -> bool:
         """One file or cell; True when nothing after it may run (a .py stopped, the process exited)."""
         linecache.cache[label] = (len(source), None, source.splitlines(True), label)
         try:
@@ -299,12 +359,15 @@ class Loader:
         flags = 0
         self.clock.start(seconds)
         try:
-            for node in tree.body:
+            for position, node in enumerate(tree.body):
+                if position in halts:
+                    return halts[position]
                 flags |= _future_flags(node)
                 if self.mode == "salvage" and self._salvage_skips(label, source, node):
                     continue
                 stop = self._run_statement(label, source, node, flags)
                 if stop is not None:
+                    self.outcome.halts.append([index, position, stop])
                     return stop
         finally:
             self.clock.stop()
@@ -377,6 +440,11 @@ class Loader:
         return True
 
 
+def _halts_of(halts: list[list[Any]], unit: int) -> dict[int, bool]:
+    """The statements of `unit` where an earlier load stopped, and whether it stopped everything."""
+    return {position: bool(ends) for index, position, ends in halts if index == unit}
+
+
 def _fake_exit(status: object = 0) -> None:
     raise ProcessExit(status)
 
@@ -384,8 +452,9 @@ def _fake_exit(status: object = 0) -> None:
 def _replace_exit(function: Callable[..., Any]) -> None:
     """os._exit during the load: an exception that stops the top-level code where it is, so that
     what it defined before stays (the grader's hard kill still ends any other way out)."""
-    for module in (os, posix):
-        module._exit = function  # type: ignore[attr-defined]
+    for module in (os, sys.modules.get(os.name)):  # (posix, or nt on Windows: os._exit is theirs)
+        if module is not None:
+            module._exit = function  # type: ignore[attr-defined]
 
 
 def _future_flags(node: ast.stmt) -> int:

@@ -199,7 +199,8 @@ def _become_submission(sock_fd: int, out_fd: int, limits: dict[str, int], scratc
     sock = socket.socket(fileno=sock_fd)
     first = wire.recv(sock)
     harness.serve_submission(sock, first, own_namespace, own_uid=uid is not None,
-                             output_limit=int(limits.get("output_kb", 64)) * 1024)
+                             output_limit=int(limits.get("output_kb", 64)) * 1024,
+                             offered=frozenset(config["offered"]) if "offered" in config else None)
 
 
 @dataclass
