@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,10 @@ import pytest
 
 from grader.results import SubmissionResult
 from grader.sandbox import isolation
-from grader.sandbox.client import Sandbox, start_runner
+from grader.sandbox.client import Sandbox, SessionLost, start_runner
 from grader.sandbox.portable import PortableSandbox
 from grader.selfcheck import grade_selfcheck, load_selfcheck_assignment
-from grader.spec import load_spec
+from grader.spec import Limits, load_spec
 
 from .conftest import ROOT
 
@@ -36,7 +37,6 @@ MANY = HERE / "portable" / "selfcheck_many.py"
 CATALOGUES = {"linreg": HERE / "fixtures" / "submissions", "logreg": HERE / "fixtures" / "logreg"}
 FIXTURES = [(exercise, path) for exercise, folder in CATALOGUES.items()
             for path in sorted(folder.iterdir()) if "__" in path.name]
-BWRAP = os.environ.get(isolation.ISOLATION_ENV) in (None, "", "bubblewrap") and isolation._strong_usable()
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -58,10 +58,8 @@ BothWays = dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]]  # (exer
 
 @pytest.fixture(scope="module")
 def both_ways() -> Iterator[BothWays]:
-    """Each fixture self-checked by the sandbox (here) and by the portable runner without POSIX
-    (in its own process, at the same time)."""
-    if not BWRAP:
-        pytest.skip("bubblewrap is not usable here: nothing strong to compare with")
+    """Each fixture self-checked by the sandbox (here: bubblewrap, or the fallback where bubblewrap
+    cannot run) and by the portable runner without POSIX (in its own process, at the same time)."""
     runs = {exercise: subprocess.Popen([sys.executable, str(WITHOUT_POSIX), str(MANY),
                                         str(ROOT / "assignments" / exercise),
                                         *[str(p) for e, p in FIXTURES if e == exercise]],
@@ -69,7 +67,10 @@ def both_ways() -> Iterator[BothWays]:
                                        env=_environment(GRADER_ISOLATION="portable"))
             for exercise in CATALOGUES}
     strong: dict[tuple[str, str], dict[str, Any]] = {}
-    with Sandbox() as sandbox:
+    chosen = isolation.detect("official")
+    if chosen.mode == "portable":  # (asked for in this run's environment: compare with the fallback then)
+        chosen = isolation.Isolation("fallback", isolation.FALLBACK_NOTE)
+    with Sandbox(chosen) as sandbox:
         for exercise in CATALOGUES:
             assignment = load_selfcheck_assignment(load_spec(ROOT / "assignments" / exercise / "spec.toml"))
             for e, path in FIXTURES:
@@ -202,15 +203,55 @@ def test_every_process_of_a_part_is_ended(tmp_path: Path) -> None:
     assert left == []
 
 
-def test_output_past_the_limit_is_dropped(tmp_path: Path) -> None:
-    path = _write(tmp_path, """
-        if "_printed" not in globals():
-            globals()["_printed"] = print("x" * 1_000_000)
-        """)
-    code, result = _portable_selfcheck(path, _environment(GRADER_ISOLATION="portable"))
-    assert result["score"] == 10.0
-    limit = load_spec(ROOT / "assignments" / "linreg" / "spec.toml").limits.output_kb * 1024
-    assert 0 < len(result["output"].encode()) <= limit
+def test_a_grader_that_dies_takes_its_interpreters_along(tmp_path: Path) -> None:
+    """SIGKILL of the grader in the middle of a part that loops: its interpreters (the busy one and
+    the warm one) end by themselves once their lifeline closes."""
+    grader = subprocess.Popen([sys.executable, "-m", "grader.cli", "--self-check",
+                               str(CATALOGUES["linreg"] / "timeout-gradient_descent__infinite_loop.py")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                              env=_environment(GRADER_ISOLATION="portable"))
+
+    def interpreters() -> list[psutil.Process]:
+        return [p for p in psutil.process_iter(["cmdline"])
+                if any(str(arg).endswith(os.path.join("inside", "portable.py")) for arg in p.info["cmdline"] or [])
+                and p.info["cmdline"] and json.loads(p.info["cmdline"][-1]).get("port") is not None
+                and _parent_chain_has(p, grader.pid)]
+
+    deadline = time.monotonic() + 30
+    while len(interpreters()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2.0)  # into the gradient_descent part, whose check loops for its whole time limit
+    started = interpreters()
+    assert len(started) >= 2 and any(p.cpu_percent(0.2) > 50 for p in started)  # one of them is busy
+    grader.kill()
+    grader.wait()
+    gone, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == []
+
+
+def _parent_chain_has(process: psutil.Process, pid: int) -> bool:
+    try:
+        return any(parent.pid == pid for parent in process.parents())
+    except psutil.Error:
+        return False
+
+
+def test_output_past_the_limit_is_dropped_as_it_arrives(portable: PortableSandbox) -> None:
+    """Written past print's own bound (os.write), 4 MB reach the grader, which keeps output_kb."""
+    limits = Limits(load_seconds=5, check_seconds=10, output_kb=16)
+    process = portable.open([{"label": "sub.py", "source": "import os\nfor _ in range(64):\n"
+                                                          "    os.write(1, b'x' * 65536)\ndef f(): return 1\n"}],
+                            limits)
+    try:
+        assert process.load_problem is None, process.load_problem
+        session = process.session(10)
+        assert session.call("f").kind == "returned"
+        session.end()
+    finally:
+        process.close()
+    kept = process.output_text()
+    assert kept == "x" * 16 * 1024
+    assert process.outputs[0].dropped == 64 * 65536 - 16 * 1024
 
 
 def test_memory_is_watched_where_no_limit_is_offered(tmp_path: Path) -> None:
@@ -267,3 +308,83 @@ def test_start_runner_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
     with start_runner("official") as runner:
         assert isinstance(runner, PortableSandbox) and runner.isolation.mode == "portable"
         assert runner.versions["python"] == sys.version.split()[0]
+
+
+# ------------------------------------------------------------------ loading, and loading again
+
+
+@pytest.fixture(scope="module")
+def portable() -> Iterator[PortableSandbox]:
+    with PortableSandbox() as runner:
+        yield runner
+
+
+LIMITS = Limits(load_seconds=1, check_seconds=5)
+
+
+def _cells(*sources: str) -> list[dict[str, str]]:
+    return [{"label": f"sub.ipynb [cell {i}]", "source": source} for i, source in enumerate(sources, start=1)]
+
+
+def test_a_blocking_call_at_the_top_level_is_stopped_by_the_load_timer(portable: PortableSandbox) -> None:
+    """As SIGALRM does in the sandbox: the statement stops, what is above it is graded."""
+    source = "def above(): return 1\nimport time\ntime.sleep(60)\ndef below(): return 2\n"
+    started = time.monotonic()
+    process = portable.open([{"label": "sub.py", "source": source}], LIMITS)
+    try:
+        assert process.load_problem is None, process.load_problem
+        assert "above" in process.defined and "below" not in process.defined
+        assert process.stopped is not None and process.stopped.startswith("sub.py, line 3")
+    finally:
+        process.close()
+    assert time.monotonic() - started < 5
+
+
+def test_every_part_sees_the_notebook_the_first_load_saw(portable: PortableSandbox) -> None:
+    """The first load runs out of the notebook's time before its last cell; each part loads the
+    notebook again, quickly (it stops where the first load stopped): the last cell still never runs."""
+    process = portable.open(_cells("while True:\n    pass\n", "x = 1\nwhile True:\n    pass\n",
+                                   "def f(): return 1\n"), LIMITS, "notebook")
+    try:
+        assert process.load_problem is None, process.load_problem
+        for _ in range(3):
+            session = process.session(10)
+            assert session.call("f").kind == "missing"
+            session.end()
+        assert len(process.outputs) == 3  # a process per part
+    finally:
+        process.close()
+    assert any("did not run" in note for note in process.notes)
+
+
+def test_a_reload_that_stops_elsewhere_fails_closed(portable: PortableSandbox, tmp_path: Path) -> None:
+    """Code whose top level runs differently the second time is not graded on other definitions:
+    that part says why, and the first part kept its points."""
+    marker = tmp_path / "loaded-once"
+    source = (f"import os\nif os.path.exists({str(marker)!r}):\n    while True:\n        pass\n"
+              f"open({str(marker)!r}, 'w').close()\ndef f(): return 1\n")
+    process = portable.open([{"label": "sub.py", "source": source}], LIMITS)
+    try:
+        assert process.load_problem is None and "f" in process.defined
+        first = process.session(10)
+        assert first.call("f").kind == "returned"
+        first.end()
+        with pytest.raises(SessionLost, match="stopped where it did not the first time"):
+            process.session(10)
+    finally:
+        process.close()
+
+
+def test_reloading_for_each_part_costs_no_budget(portable: PortableSandbox) -> None:
+    """Each part loads the submission again where the runner does not fork: that is not charged to
+    the submission's time budget (a restart after a timeout is)."""
+    process = portable.open([{"label": "sub.py", "source": "import time\ntime.sleep(0.4)\ndef f(): return 1\n"}],
+                            LIMITS, deadline=time.monotonic() + 3.5)
+    try:
+        for _ in range(8):  # 8 loads of 0.4 s: past the 3.5 s budget if they were charged
+            session = process.session(5)
+            assert session.call("f").kind == "returned"
+            session.end()
+        assert not process.budget_spent
+    finally:
+        process.close()

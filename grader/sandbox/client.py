@@ -438,6 +438,8 @@ class SubmissionProcess:
         self.defined: list[str] = []
         self.stopped: str | None = None  # where and why a .py's top-level code stopped (the rest never ran)
         self._halts: list[list[Any]] = []  # where the first load stopped early: a reload stops there too
+        self._load_seconds = 0.0  # the first load's timer per unit
+        self._part_ended = False  # the last part's process ended as it should (see retire)
         self.load_problem: str | None = None
         self._ident: str | None = None
         self._sock: socket.socket | None = None
@@ -452,9 +454,13 @@ class SubmissionProcess:
         return self._out_of_budget or time.monotonic() >= self.deadline
 
     def _boot(self) -> None:
-        left = self.deadline - time.monotonic()
-        restart = bool(self.outputs)  # after a timeout, or for each next part where the runner does not fork
-        if left <= 0 or (restart and left < self._hard_limit()):
+        started = time.monotonic()
+        left = self.deadline - started
+        reload = bool(self.outputs)  # after a timeout, or for each next part where the runner does not fork
+        # The next part's reload where the runner does not fork is its way of serving parts, not a
+        # restart: it gets a whole load, and its time is not charged to the submission's budget.
+        free, self._part_ended = self._part_ended and not self._sandbox.forks, False
+        if left <= 0 or (reload and not free and left < self._hard_limit()):
             # a restart gets a whole load or none: a load cut short would grade a half-defined submission
             self._out_of_budget = True
             self.load_problem = BUDGET_SPENT
@@ -463,17 +469,27 @@ class SubmissionProcess:
         self._ident, self._sock = ident, sock
         self._reader = wire.FrameReader(sock)
         self.outputs.append(output)
-        deadline = time.monotonic() + min(self._hard_limit(), left)
         cells = 2 if self.kind == "notebook" else 1  # the process's own timer stops first, within the budget
-        seconds = min(self.limits.load_seconds, max(0.05, (left - LOAD_GRACE_SECONDS) / cells))
+        if free:
+            deadline, seconds = started + self._hard_limit(), self._load_seconds
+        else:
+            deadline = time.monotonic() + min(self._hard_limit(), left)
+            seconds = min(self.limits.load_seconds, max(0.05, (left - LOAD_GRACE_SECONDS) / cells))
+            self._load_seconds = self._load_seconds or seconds  # (the first load's: every reload gets it too)
         try:
             # A reload is quiet (the output shown is the first load's) and stops where the first did.
             wire.send(sock, {"op": "load", "units": self._units, "kind": self.kind, "top_level": self.top_level,
-                             "seconds": seconds, "quiet": restart, "halts": self._halts})
+                             "seconds": seconds, "quiet": reload, "halts": self._halts})
             loaded = read_loaded(_receive(self._reader, deadline))
             self.defined = loaded.defined
-            if not restart:  # what the report says of the load is the first load's
+            if not reload:  # what the report says of the load is the first load's
                 self.notes, self.stopped, self._halts = loaded.notes, loaded.stopped, loaded.halts
+            elif loaded.halts != self._halts:
+                self.kill()  # fail-closed: the next parts would be graded on other definitions than the first
+                where = next((n for n in [loaded.stopped, *loaded.notes] if n), "")
+                self.load_problem = ("loaded again for this part, the submission's top-level code stopped where it "
+                                     f"did not the first time ({where[:200]}), so it was not graded on other code")
+                return
             self.load_problem = None
         except SessionLost as lost:
             self.kill()
@@ -493,6 +509,9 @@ class SubmissionProcess:
         except OSError as error:
             self.kill()
             self.load_problem = f"the submission's process could not be loaded ({error})"
+        finally:
+            if free:
+                self.deadline += time.monotonic() - started
 
     def _hard_limit(self) -> float:
         """The grader's own bound on the load, past the process's own timer (which stops a statement
@@ -554,6 +573,12 @@ class SubmissionProcess:
             self._sock = None
             self._reader = None
         return code
+
+    def retire(self) -> None:
+        """The process served its last part and ended as it should: where the runner does not fork,
+        the next part's reload is not a restart."""
+        self.kill()
+        self._part_ended = True
 
     def sweep(self) -> None:
         """Between parts: nothing a part started lives on into the next."""
@@ -904,8 +929,10 @@ class Session:
         try:
             wire.send(self._sock, {"op": "end"})
             message = _receive(self._reader, time.monotonic() + 2.0)
-            if message.get("op") != "session_end" or self.final:
-                self._owner.kill()  # (the final session's process ends with it: a next one starts afresh)
+            if message.get("op") != "session_end":
+                self._owner.kill()
+            elif self.final:
+                self._owner.retire()  # (the final session's process ends with it: a next one starts afresh)
             else:
                 self._owner.sweep()
         except (SessionLost, OSError):

@@ -52,6 +52,7 @@ class _Child:
     """One interpreter: started, then connected, then given to a submission."""
 
     process: subprocess.Popen[bytes]
+    root: psutil.Process  # the same process, known by its start time too (a reused pid is never it)
     token: str
     output: int  # the read end of its stdout and stderr
     scratch: str  # its working folder, removed with it
@@ -72,7 +73,7 @@ class PortableSandbox(client.Runner):
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._port = self._listener.getsockname()[1]
         self._packages = isolation_mod.package_dirs()[1]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # (re-entrant: close() on SIGTERM may interrupt this thread holding it)
         self._live: dict[str, _Child] = {}
         self._arrived: dict[str, tuple[socket.socket, dict[str, Any]]] = {}  # connected, by token
         self._versions: dict[str, str] | None = None
@@ -91,7 +92,7 @@ class PortableSandbox(client.Runner):
         scratch = tempfile.mkdtemp(prefix="grade-portable-")
         read, write = os.pipe()
         config = {"port": self._port, "paths": self._packages, "offered": list(isolation_mod.SANDBOX_PACKAGES)}
-        command = [os.path.realpath(sys.executable), "-I", "-S", str(CHILD), json.dumps(config)]
+        command = [_interpreter(), "-I", "-S", str(CHILD), json.dumps(config)]
         environment = {key: os.environ[key] for key in _ENVIRONMENT if key in os.environ}
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=write, stderr=write, cwd=scratch,
@@ -105,11 +106,17 @@ class PortableSandbox(client.Runner):
             os.close(write)
         assert process.stdin is not None
         try:
+            # The token, then nothing: the pipe stays open as the process's lifeline (it ends itself
+            # when this end closes, the grader's own death included).
             process.stdin.write(f"{token}\n".encode())
-            process.stdin.close()
+            process.stdin.flush()
         except OSError:
             pass  # it died already: _connect says why
-        return _Child(process, token, read, scratch)
+        try:
+            root = psutil.Process(process.pid)
+        except psutil.Error:
+            root = psutil.Process()  # (never used: the process is gone, _connect finds it so)
+        return _Child(process, root, token, read, scratch)
 
     def _connect(self, child: _Child) -> None:
         """Wait for `child` to call back: connections that do not bring a token of ours are dropped."""
@@ -153,7 +160,11 @@ class PortableSandbox(client.Runner):
 
     def _take_spare(self) -> _Child:
         child = self._connected_spare()
-        self._spare = self._spawn()  # the next part's, starting while this one runs
+        self._spare = None
+        try:
+            self._spare = self._spawn()  # the next part's, starting while this one runs
+        except SandboxError:
+            pass  # this part goes on; the next one starts its own, or says why it cannot
         return child
 
     def _start(self, limits: Limits) -> tuple[str, socket.socket, client.OutputCollector]:
@@ -195,7 +206,9 @@ class PortableSandbox(client.Runner):
     def _end(self, child: _Child, keep_output: bool = False) -> None:
         """End the interpreter and everything it started, and wait for them; remove its folder.
         (The output's read end belongs to its OutputCollector once the child was given out.)"""
-        end_tree(child.process, list(child.seen.values()))
+        end_tree(child.process, [child.root, *child.seen.values()])
+        if child.process.stdin is not None:
+            child.process.stdin.close()
         if child.sock is not None:
             child.sock.close()
         if not keep_output:
@@ -216,10 +229,10 @@ class PortableSandbox(client.Runner):
             with self._lock:
                 live = list(self._live.values())
             for child in live:
-                tree = tree_of(child.process.pid)
+                tree = tree_of(child.root)
                 child.seen.update((member.pid, member) for member in tree)
                 if over_limits(tree, child.memory_mb * MB, child.processes):
-                    end_tree(child.process, list(child.seen.values()))
+                    end_tree(child.process, [child.root, *child.seen.values()])
 
     # ---------------------------------------------------------------- what the report says
 
@@ -262,10 +275,12 @@ class PortableSandbox(client.Runner):
         client._open.discard(self)
 
 
-def tree_of(pid: int) -> list[psutil.Process]:
-    """The process and every process under it, as psutil finds them now (empty once it is gone)."""
+def tree_of(root: psutil.Process) -> list[psutil.Process]:
+    """The process and every process under it, as psutil finds them now (empty once it is gone,
+    or when its pid now names another process)."""
     try:
-        root = psutil.Process(pid)
+        if not root.is_running():
+            return []
         return [root, *root.children(recursive=True)]
     except psutil.Error:
         return []
@@ -275,7 +290,11 @@ def end_tree(process: subprocess.Popen[bytes], seen: Sequence[psutil.Process] = 
     """Kill a process, every process under it, and every one `seen` under it before (an orphan
     leaves the tree: psutil's Process knows its start time, so a reused pid is never hit), and
     wait for them all. psutil: the same on every platform."""
-    tree = tree_of(process.pid) + list(seen)
+    try:
+        tree = tree_of(psutil.Process(process.pid)) if process.returncode is None else []
+    except psutil.Error:
+        tree = []
+    tree += list(seen)
     for member in tree:
         try:
             member.kill()
@@ -300,6 +319,14 @@ def over_limits(tree: list[psutil.Process], memory_bytes: int, processes: int) -
         except psutil.Error:
             continue
     return held > memory_bytes
+
+
+def _interpreter() -> str:
+    """The Python to start: the base interpreter where this one is a virtual environment's (on
+    Windows a venv's python.exe is a launcher that starts it as a second process); the packages'
+    folders are given to it explicitly."""
+    base = getattr(sys, "_base_executable", None)
+    return os.path.realpath(base if base and os.path.isfile(base) else sys.executable)
 
 
 def _said(fd: int) -> str:

@@ -200,10 +200,12 @@ class _Clock:
 
 class _ThreadClock(_Clock):
     """The same timer without SIGALRM (Windows has none; the portable runner uses it everywhere):
-    a thread asks the main thread to run the handler (_thread.interrupt_main), which raises
-    LoadTimeout between two bytecodes. A call into C that never returns to Python is not
-    interrupted: the grader's hard kill ends it. Each start is a new round: a request of an
-    earlier round that arrives late is ignored."""
+    a thread sends SIGINT to the main thread, whose handler raises LoadTimeout. Where the platform
+    lets a thread signal another (POSIX: pthread_kill), a blocking call such as time.sleep is
+    woken too; on Windows, raise_signal runs Python's handler, which also sets the event that
+    time.sleep and waits in the main thread listen to; elsewhere _thread.interrupt_main asks
+    between two bytecodes. A call into C that never returns is ended by the grader's hard kill.
+    Each start is a new round: a request of an earlier round that arrives late is ignored."""
 
     signum = signal.SIGINT
 
@@ -231,7 +233,7 @@ class _ThreadClock(_Clock):
                 return
             while not stop.is_set():
                 self._due = this_round
-                _thread.interrupt_main(self.signum)
+                _interrupt_main(self.signum)
                 stop.wait(_REPEAT)
 
         self._thread = threading.Thread(target=ring, name="load-clock", daemon=True)
@@ -243,6 +245,16 @@ class _ThreadClock(_Clock):
             self._thread.join()
             self._thread = None
         self._due = -1
+
+
+def _interrupt_main(signum: int) -> None:
+    """Have the main thread run `signum`'s handler now, out of a blocking call where the platform allows."""
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(threading.main_thread().ident or 0, signum)
+    elif sys.platform == "win32":
+        signal.raise_signal(signum)
+    else:
+        _thread.interrupt_main(signal.Signals(signum))
 
 
 def _text(error: BaseException) -> str:
@@ -325,11 +337,14 @@ class Loader:
         _replace_exit(_fake_exit)
         total = self.seconds * (_TOTAL_CELL_FACTOR if self.kind == "notebook" else 1)
         budget = total
+        replayed = {(unit, position) for unit, position, ends in halts or [] if ends}
         try:
             for index, unit in enumerate(units):
-                if budget <= 0:
-                    self.outcome.notes.append(f"{len(units) - index} more cell(s) did not run: the notebook used "
-                                              f"up its load time ({total:g} s)")
+                if budget <= 0 or (index, 0) in replayed:
+                    if budget <= 0:
+                        self.outcome.notes.append(f"{len(units) - index} more cell(s) did not run: the notebook "
+                                                  f"used up its load time ({total:g} s)")
+                    self.outcome.halts.append([index, 0, True])  # a reload stops here too, however fast it was
                     break
                 started = time.monotonic()
                 ended_all = self._run_unit(index, str(unit["label"]), str(unit["source"]), min(self.seconds, budget),
@@ -357,10 +372,16 @@ class Loader:
             self.outcome.notes.append(f"{label}: not run ({type(error).__name__})")
             return self.kind == "python"
         flags = 0
-        self.clock.start(seconds)
         try:
+            try:
+                self.clock.start(seconds)
+            except RuntimeError as error:  # no thread left for the timer (memory): nothing more may run
+                self.outcome.notes.append(f"{label}: not run (the load timer could not start: {_text(error)})")
+                self.outcome.halts.append([index, 0, True])
+                return True
             for position, node in enumerate(tree.body):
-                if position in halts:
+                if position in halts:  # where the first load stopped: so does this one, without running it
+                    self.outcome.halts.append([index, position, halts[position]])
                     return halts[position]
                 flags |= _future_flags(node)
                 if self.mode == "salvage" and self._salvage_skips(label, source, node):
