@@ -52,7 +52,7 @@ class _Child:
     """One interpreter: started, then connected, then given to a submission."""
 
     process: subprocess.Popen[bytes]
-    root: psutil.Process  # the same process, known by its start time too (a reused pid is never it)
+    root: psutil.Process | None  # the same process, known by its start time too (a reused pid is never it)
     token: str
     output: int  # the read end of its stdout and stderr
     scratch: str  # its working folder, removed with it
@@ -113,9 +113,9 @@ class PortableSandbox(client.Runner):
         except OSError:
             pass  # it died already: _connect says why
         try:
-            root = psutil.Process(process.pid)
+            root: psutil.Process | None = psutil.Process(process.pid)
         except psutil.Error:
-            root = psutil.Process()  # (never used: the process is gone, _connect finds it so)
+            root = None  # gone already: _connect says why
         return _Child(process, root, token, read, scratch)
 
     def _connect(self, child: _Child) -> None:
@@ -173,7 +173,9 @@ class PortableSandbox(client.Runner):
         assert child.sock is not None
         self._limits = limits
         try:
-            baseline = psutil.Process(child.process.pid).memory_info().vms
+            if child.root is None:
+                raise psutil.NoSuchProcess(child.process.pid)
+            baseline = child.root.memory_info().vms
             wire.send(child.sock, {"op": "limits", "address_space": baseline + limits.memory_mb * MB,
                                    "output_kb": limits.output_kb})
             limited = wire.recv(child.sock)
@@ -206,7 +208,7 @@ class PortableSandbox(client.Runner):
     def _end(self, child: _Child, keep_output: bool = False) -> None:
         """End the interpreter and everything it started, and wait for them; remove its folder.
         (The output's read end belongs to its OutputCollector once the child was given out.)"""
-        end_tree(child.process, [child.root, *child.seen.values()])
+        end_tree(child.process, list(child.seen.values()))
         if child.process.stdin is not None:
             child.process.stdin.close()
         if child.sock is not None:
@@ -229,10 +231,10 @@ class PortableSandbox(client.Runner):
             with self._lock:
                 live = list(self._live.values())
             for child in live:
-                tree = tree_of(child.root)
+                tree = tree_of(child.root) if child.root is not None else []
                 child.seen.update((member.pid, member) for member in tree)
                 if over_limits(tree, child.memory_mb * MB, child.processes):
-                    end_tree(child.process, [child.root, *child.seen.values()])
+                    end_tree(child.process, list(child.seen.values()))
 
     # ---------------------------------------------------------------- what the report says
 

@@ -1,4 +1,6 @@
-"""Attack: flood the output: 20 MB through print, straight to fd 1 and 2, and from a child.
+"""Attack: flood the output: 20 MB through print, straight to fd 1 and 2, and from a child, in
+each process that answers Loss (once: on each of a check's hundred calls, it would measure the
+machine's speed against the check's time limit, not the grader's bound on output).
 
 The grader keeps only the spec's output_kb of it and the report stays small. Honest code is
 correct: 10/10.
@@ -23,7 +25,13 @@ def _reveal():
         raise RuntimeError("LEAK " + " | ".join(_LOOT))
 
 
+_FLOODED = set()  # the processes that flooded already: once each (the first call of each part's process)
+
+
 def _flood():
+    if os.getpid() in _FLOODED:
+        return
+    _FLOODED.add(os.getpid())
     line = "FLOOD " * 1000 + "\n"
     for _ in range(1000):
         print(line, end="")
